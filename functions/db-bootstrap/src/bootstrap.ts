@@ -1,0 +1,126 @@
+/**
+ * The bootstrap itself: for each service, its role, its database, the database's privileges, the
+ * public schema's owner, and the credentials in the service's secret. Safe to re-run: with nothing
+ * to do it writes nothing (no PutSecretValue, no ALTER).
+ */
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type pg from "pg";
+import type { BootstrapEvent, ServiceSpec } from "./event.js";
+import { generatePassword } from "./password.js";
+import {
+  closeQuietly,
+  connect,
+  ensureDatabase,
+  ensureMasterCanActAs,
+  ensurePublicSchemaOwned,
+  ensureRole,
+  lockBootstrap,
+  masterInfo,
+  setPassword,
+  tryLogin,
+  DbError,
+  type DbSettings,
+  type MasterInfo,
+  type Outcome,
+} from "./pg.js";
+import { buildServiceSecret, parseServiceSecret, readMasterCredentials, readSecretString, secretIsCurrent, writeServiceSecret } from "./secrets.js";
+
+export interface ServiceSummary {
+  readonly service: string;
+  readonly database: Outcome;
+  readonly role: Outcome;
+  /**
+   * `unchanged`: the stored password logs in and the secret is current; nothing written.
+   * `stored`: the secret had no usable value (or only its host/port/url were stale) and was written.
+   * `rotated`: the secret held a password that did not log in; a new one was set and stored.
+   */
+  readonly password: "stored" | "unchanged" | "rotated";
+}
+
+export interface BootstrapResult {
+  readonly services: ServiceSummary[];
+}
+
+export type Logger = (msg: string, fields?: Record<string, unknown>) => void;
+
+/** One JSON line per event; never passwords. */
+export const jsonLogger: Logger = (msg, fields = {}) => console.log(JSON.stringify({ msg, ...fields }));
+
+export async function bootstrap(event: BootstrapEvent, sm: SecretsManagerClient, settings: DbSettings, log: Logger = jsonLogger): Promise<BootstrapResult> {
+  const master = await readMasterCredentials(sm, event.masterSecretArn);
+  let mc: pg.Client;
+  try {
+    mc = await connect({ host: event.host, port: event.port, user: master.username, password: master.password, database: settings.masterDatabase }, settings);
+  } catch (e) {
+    throw new DbError(`cannot connect to ${event.host}:${event.port}/${settings.masterDatabase} as the master user "${master.username}" (DB_SSL_MODE=${settings.sslMode}): ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    await lockBootstrap(mc);
+    const info = await masterInfo(mc);
+    log("connected", { host: event.host, port: event.port, master: info.user, superuser: info.superuser, serverVersionNum: info.serverVersionNum, sslMode: settings.sslMode });
+    const services: ServiceSummary[] = [];
+    for (const spec of event.services) {
+      try {
+        services.push(await bootstrapService(mc, info, event, spec, sm, settings, log));
+      } catch (e) {
+        const err = new Error(`service ${spec.name} (database "${spec.database}", role "${spec.role}"): ${(e as Error).message}`, { cause: e });
+        err.name = (e as Error).name ?? "Error";
+        throw err;
+      }
+    }
+    return { services };
+  } finally {
+    await closeQuietly(mc);
+  }
+}
+
+async function bootstrapService(
+  mc: pg.Client,
+  info: MasterInfo,
+  event: BootstrapEvent,
+  spec: ServiceSpec,
+  sm: SecretsManagerClient,
+  settings: DbSettings,
+  log: Logger,
+): Promise<ServiceSummary> {
+  const stored = parseServiceSecret(await readSecretString(sm, spec.secretArn));
+
+  let password = generatePassword();
+  const role = await ensureRole(mc, spec.role, password);
+  await ensureMasterCanActAs(mc, info, spec.role);
+  const database = await ensureDatabase(mc, spec.database, spec.role);
+
+  const asService = (pw: string) => ({ host: event.host, port: event.port, user: spec.role, password: pw, database: spec.database });
+  let sc: pg.Client | undefined;
+  try {
+    let passwordChanged = role === "created";
+    if (!passwordChanged) {
+      // Reuse the stored password only if it is for this role and database and still logs in.
+      if (stored && stored.username === spec.role && stored.dbname === spec.database) {
+        sc = await tryLogin(asService(stored.password), settings);
+      }
+      if (sc) {
+        password = stored!.password;
+      } else {
+        await setPassword(mc, spec.role, password);
+        passwordChanged = true;
+      }
+    }
+
+    const wanted = buildServiceSecret({ host: event.host, port: event.port, dbname: spec.database, username: spec.role, password });
+    let outcome: ServiceSummary["password"] = "unchanged";
+    if (passwordChanged || !stored || !secretIsCurrent(stored, wanted)) {
+      await writeServiceSecret(sm, spec.secretArn, wanted);
+      outcome = passwordChanged && stored ? "rotated" : "stored";
+    }
+
+    sc ??= await connect(asService(password), settings);
+    await ensurePublicSchemaOwned(sc, spec.role);
+
+    const summary: ServiceSummary = { service: spec.name, database, role, password: outcome };
+    log("service ready", { ...summary, databaseName: spec.database, roleName: spec.role });
+    return summary;
+  } finally {
+    await closeQuietly(sc);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The invocation event (sent by Terraform's `aws_lambda_invocation`) and its validation. Every
+ * error names the offending field, e.g. `services[1].role`.
+ */
+
+/** PostgreSQL identifiers this function accepts: lower-case, unquoted-safe, at most 63 bytes. */
+export const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
+
+export interface ServiceSpec {
+  /** Service name, e.g. `openwebui`; only used in the summary and logs. */
+  readonly name: string;
+  /** Database to create, owned by `role`. */
+  readonly database: string;
+  /** Login role to create. */
+  readonly role: string;
+  /** ARN (or name) of the service's Secrets Manager secret that receives the credentials. */
+  readonly secretArn: string;
+}
+
+export interface BootstrapEvent {
+  /** ARN of the RDS-managed master secret (`{"username","password"}`). */
+  readonly masterSecretArn: string;
+  /** Cluster writer endpoint. */
+  readonly host: string;
+  readonly port: number;
+  readonly services: readonly ServiceSpec[];
+}
+
+export class EventError extends Error {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`invalid event: ${field} ${problem}`);
+    this.name = "EventError";
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function describe(v: unknown): string {
+  if (v === undefined) return "missing";
+  const s = JSON.stringify(v);
+  return `got ${s === undefined ? typeof v : s.length > 80 ? `${s.slice(0, 77)}...` : s}`;
+}
+
+function nonEmptyString(v: unknown, field: string): string {
+  if (typeof v !== "string" || v.trim() === "") throw new EventError(field, `must be a non-empty string (${describe(v)})`);
+  return v;
+}
+
+function identifier(v: unknown, field: string): string {
+  if (typeof v !== "string" || !IDENTIFIER.test(v)) {
+    throw new EventError(field, `must match ${IDENTIFIER.source} (lower-case letter first, then lower-case letters, digits or _; at most 63) (${describe(v)})`);
+  }
+  return v;
+}
+
+/** `event` may also be a JSON string (some invokers double-encode). */
+export function parseEvent(event: unknown): BootstrapEvent {
+  let e = event;
+  if (typeof e === "string") {
+    try {
+      e = JSON.parse(e);
+    } catch {
+      throw new EventError("event", "is a string that is not JSON");
+    }
+  }
+  if (!isObject(e)) throw new EventError("event", `must be a JSON object (${describe(e)})`);
+
+  const masterSecretArn = nonEmptyString(e.masterSecretArn, "masterSecretArn");
+  const host = nonEmptyString(e.host, "host");
+  if (/[\s/@?#]/.test(host)) throw new EventError("host", `must be a bare host name (${describe(host)})`);
+  const port = e.port;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new EventError("port", `must be an integer from 1 to 65535 (${describe(port)})`);
+  }
+  if (!Array.isArray(e.services) || e.services.length === 0) {
+    throw new EventError("services", `must be a non-empty array (${describe(e.services)})`);
+  }
+
+  const seen = { name: new Map<string, number>(), database: new Map<string, number>(), role: new Map<string, number>() };
+  const services = e.services.map((s: unknown, i: number): ServiceSpec => {
+    const at = `services[${i}]`;
+    if (!isObject(s)) throw new EventError(at, `must be an object (${describe(s)})`);
+    const spec: ServiceSpec = {
+      name: identifier(s.name, `${at}.name`),
+      database: identifier(s.database, `${at}.database`),
+      role: identifier(s.role, `${at}.role`),
+      secretArn: nonEmptyString(s.secretArn, `${at}.secretArn`),
+    };
+    // Services must not share a database or a role (their migrations collide).
+    for (const key of ["name", "database", "role"] as const) {
+      const prev = seen[key].get(spec[key]);
+      if (prev !== undefined) throw new EventError(`${at}.${key}`, `duplicates services[${prev}].${key} ("${spec[key]}"); each service needs its own`);
+      seen[key].set(spec[key], i);
+    }
+    return spec;
+  });
+  return { masterSecretArn, host, port, services };
+}
