@@ -1,0 +1,21 @@
+import { defineEnv } from "./schema.js";
+
+/** Non-production: 2 AZs and a single NAT gateway, to keep idle cost down. */
+export const nonprod = defineEnv({
+  name: "nonprod",
+  region: "us-east-1",
+  hostname: "owui-nonprod.oremuslabs.app",
+  tags: { CostCenter: "platform", DataClassification: "internal" },
+  network: {
+    vpcCidr: "10.40.0.0/16",
+    azs: ["us-east-1a", "us-east-1b"],
+    singleNatGateway: true,
+    flowLogs: { retentionDays: 30 },
+  },
+  security: {
+    // Corporate egress and VPN ranges (documentation ranges until the real ones are filled in).
+    albIngressCidrs: ["198.51.100.0/24", "203.0.113.0/24"],
+    wafEnabled: true,
+  },
+  logRetentionDays: 30,
+});

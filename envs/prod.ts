@@ -1,0 +1,20 @@
+import { defineEnv } from "./schema.js";
+
+/** Production: 3 AZs and one NAT gateway per AZ, so losing an AZ loses no egress. */
+export const prod = defineEnv({
+  name: "prod",
+  region: "us-east-1",
+  hostname: "owui-prod.oremuslabs.app",
+  tags: { CostCenter: "platform", DataClassification: "confidential" },
+  network: {
+    vpcCidr: "10.50.0.0/16",
+    azs: ["us-east-1a", "us-east-1b", "us-east-1c"],
+    singleNatGateway: false,
+    flowLogs: { retentionDays: 365 },
+  },
+  security: {
+    albIngressCidrs: ["198.51.100.0/24", "203.0.113.0/24"],
+    wafEnabled: true,
+  },
+  logRetentionDays: 365,
+});

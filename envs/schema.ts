@@ -1,0 +1,313 @@
+/**
+ * The typed environment config. Every environment is one `envs/<name>.ts` that calls
+ * {@link defineEnv}; environments differ only by these values, never by `if (env === …)` in code.
+ *
+ * Parsing is strict: an unknown key is an error, and every rejection names the config path, the bad
+ * value and the fix (see {@link parseEnv}). Checks that span fields (subnets inside the VPC, AZs in
+ * the region, port clashes, …) run here too, so a bad config fails at synth, never at apply.
+ */
+import { z } from "zod";
+import { contains, overlaps, parseCidr, subnet, type Cidr } from "../lib/cidr.js";
+import { ConfigError, ConfigErrors } from "../lib/errors.js";
+
+// ---------------------------------------------------------------------------------------------
+// Reusable field types
+// ---------------------------------------------------------------------------------------------
+
+const REGION_RE = /^(us|eu|ap|sa|ca|me|af|il|mx)-(gov-)?(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d$/;
+const HOSTNAME_RE = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** CloudWatch Logs accepts only these retention periods. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+const region = z.string().regex(REGION_RE, {
+  error: (i) => `"${String(i.input)}" is not an AWS region. Fix: use a region code such as "us-east-1" or "eu-central-1"`,
+});
+
+const cidr = z.string().superRefine((value, ctx) => {
+  const parsed = parseCidr(value);
+  if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: `${parsed}. Fix: write a network address such as "10.20.0.0/16"` });
+});
+
+const hostname = z.string().regex(HOSTNAME_RE, {
+  error: (i) => `"${String(i.input)}" is not a lower-case DNS hostname. Fix: use a fully qualified name such as "owui-nonprod.example.com" (no scheme, port, path or trailing dot)`,
+});
+
+const retentionDays = z
+  .number()
+  .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+    error: (i) => `${String(i.input)} is not a CloudWatch Logs retention period. Fix: use one of ${LOG_RETENTION_DAYS.join(", ")}`,
+  });
+
+/**
+ * A container image pinned by tag or digest: `registry/repo:tag`, `registry/repo@sha256:<64 hex>` or
+ * both. `latest` and untagged images are refused: they make deployments unrepeatable.
+ */
+export const pinnedImage = z.string().superRefine((value, ctx) => {
+  const m = /^([a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)+)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/.exec(value);
+  const fix = `pin it, e.g. "ghcr.io/open-webui/open-webui:v0.6.41" or "…@sha256:<64 hex digits>"`;
+  if (!m) {
+    ctx.addIssue({ code: "custom", message: `"${value}" is not a valid image reference. Fix: ${fix}` });
+  } else if (!m[2] && !m[3]) {
+    ctx.addIssue({ code: "custom", message: `"${value}" has no tag or digest, so every deploy may pull a different image. Fix: ${fix}` });
+  } else if (m[2] === "latest" && !m[3]) {
+    ctx.addIssue({ code: "custom", message: `"${value}" is tagged "latest", which moves. Fix: ${fix}` });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+// ---------------------------------------------------------------------------------------------
+
+const stateSchema = z.strictObject({
+  /** Bucket holding Terraform state. @default "workspaces" */
+  bucket: z.string().min(3).default("workspaces"),
+  /** S3-compatible endpoint (MinIO). @default "https://s3.oremuslabs.app" */
+  endpoint: z.url({ protocol: /^https$/, error: "must be an https:// URL. Fix: e.g. \"https://s3.example.com\"" }).default("https://s3.oremuslabs.app"),
+  /** State keys are `<keyPrefix>/<stack>.tfstate`. @default "open-webui/aws" */
+  keyPrefix: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, { error: "must be a slash-separated key prefix without leading or trailing slash. Fix: e.g. \"open-webui/aws\"" }).default("open-webui/aws"),
+  /** Region the backend signs requests for (MinIO accepts any). @default "us-east-1" */
+  region: region.default("us-east-1"),
+  /** Path-style addressing (`endpoint/bucket/key`), which MinIO needs. @default true */
+  usePathStyle: z.boolean().default(true),
+  /** Skip the AWS-only checks (credentials via STS, region list, account id, IMDS, S3 checksums). @default true */
+  skipAwsValidations: z.boolean().default(true),
+  /** Terraform ≥ 1.10 native S3 lock file (`use_lockfile`). @default true */
+  useLockfile: z.boolean().default(true),
+  /** Named AWS profile holding the state store's credentials. @default - the default credential chain */
+  profile: z.string().min(1).optional(),
+});
+
+const ENDPOINT_NAMES = ["ecr.api", "ecr.dkr", "logs", "ssm", "ssmmessages", "secretsmanager", "kms", "sts", "bedrock", "bedrock-runtime"] as const;
+/** Interface endpoints the platform can create. */
+export type InterfaceEndpointName = (typeof ENDPOINT_NAMES)[number];
+
+const interfaceEndpoints = z.strictObject(
+  Object.fromEntries(ENDPOINT_NAMES.map((n) => [n, z.boolean().default(true)])) as Record<InterfaceEndpointName, z.ZodDefault<z.ZodBoolean>>,
+);
+
+const networkSchema = z.strictObject({
+  /** VPC CIDR; /16 to /20 so the default subnet layout fits. @default "10.0.0.0/16" */
+  vpcCidr: cidr.default("10.0.0.0/16"),
+  /** Availability zones, at least 2, all in `region`. @default - `<region>a` and `<region>b` */
+  azs: z.array(z.string()).optional(),
+  /** Public subnet CIDRs, one per AZ, in AZ order. @default - /24s at the top of the VPC range */
+  publicSubnetCidrs: z.array(cidr).optional(),
+  /** Private subnet CIDRs, one per AZ, in AZ order. @default - /20s from the bottom of the VPC range */
+  privateSubnetCidrs: z.array(cidr).optional(),
+  /** One NAT gateway for all AZs (cheaper, not AZ-resilient) instead of one per AZ. @default false */
+  singleNatGateway: z.boolean().default(false),
+  /** Interface endpoints, each switchable. @default - all on */
+  interfaceEndpoints: interfaceEndpoints.prefault({}),
+  /** VPC flow logs to a KMS-encrypted log group. */
+  flowLogs: z
+    .strictObject({
+      /** Retention of the flow-log group. @default 90 */
+      retentionDays: retentionDays.default(90),
+      /** Which traffic to log. @default "ALL" */
+      trafficType: z.enum(["ALL", "ACCEPT", "REJECT"]).default("ALL"),
+    })
+    .prefault({}),
+});
+
+const securitySchema = z.strictObject({
+  /** CIDRs (corporate + VPN) allowed to reach the ALB on 443 (and 80 for the redirect). Required, non-empty. */
+  albIngressCidrs: z.array(cidr).min(1, {
+    error: "is empty, so nobody could reach the ALB. Fix: list the corporate and VPN CIDRs, e.g. [\"203.0.113.0/24\"]",
+  }),
+  /** WAFv2 web ACL with the AWS managed Common and KnownBadInputs rule groups on the ALB. @default true */
+  wafEnabled: z.boolean().default(true),
+  /** KMS key deletion window. @default 30 */
+  kmsDeletionWindowDays: z.number().int().min(7).max(30).default(30),
+});
+
+const serviceImages = z.strictObject({
+  /** Open WebUI image. @default pinned release */
+  openwebui: pinnedImage.default("ghcr.io/open-webui/open-webui:v0.6.41"),
+  /** LiteLLM proxy image. @default pinned release */
+  litellm: pinnedImage.default("ghcr.io/berriai/litellm:v1.80.0-stable"),
+  /** mcpo image. @default pinned release */
+  mcpo: pinnedImage.default("ghcr.io/open-webui/mcpo:v0.0.20"),
+  /** oauth2-proxy sidecar image. @default pinned release */
+  oauth2Proxy: pinnedImage.default("quay.io/oauth2-proxy/oauth2-proxy:v7.15.0"),
+});
+
+const tagKey = z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, { error: "is not a valid AWS tag key (1–128 letters, digits, spaces and _.:/=+-@). Fix: rename the tag" });
+const tagValue = z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u, { error: "is not a valid AWS tag value (0–256 letters, digits, spaces and _.:/=+-@). Fix: remove the other characters" });
+
+export const envSchema = z.strictObject({
+  /** Environment name: names resources and the state key. Required; 2–12 lower-case letters, digits, dashes. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{1,11}$/, { error: (i) => `"${String(i.input)}" is not a valid environment name. Fix: 2–12 lower-case letters, digits or dashes, starting with a letter` }),
+  /** AWS region. @default "us-east-1" */
+  region: region.default("us-east-1"),
+  /** Public hostname Open WebUI is served at. Required. */
+  hostname,
+  /** Extra tags on every resource (the provider's default_tags). @default {} */
+  tags: z.record(tagKey, tagValue).default({}),
+  /** Remote state settings. @default - the shared MinIO bucket */
+  state: stateSchema.prefault({}),
+  /** VPC layout. @default - 10.0.0.0/16 over 2 AZs, one NAT per AZ */
+  network: networkSchema.prefault({}),
+  /** Edge and encryption settings. */
+  security: securitySchema,
+  /** Pinned container images. @default - the pinned releases above */
+  images: serviceImages.prefault({}),
+  /** Default retention of application log groups. @default 90 */
+  logRetentionDays: retentionDays.default(90),
+});
+
+/** What an `envs/<name>.ts` file writes (defaults may be left out). */
+export type EnvInput = z.input<typeof envSchema>;
+
+/** A parsed, validated environment, with every default filled in and derived values resolved. */
+export type EnvConfig = Omit<z.output<typeof envSchema>, "network"> & {
+  readonly network: Omit<z.output<typeof networkSchema>, "azs" | "publicSubnetCidrs" | "privateSubnetCidrs"> & {
+    readonly azs: readonly string[];
+    readonly publicSubnetCidrs: readonly string[];
+    readonly privateSubnetCidrs: readonly string[];
+  };
+  /** `open-webui/aws/<name>.tfstate`-style key of this env's main stack. */
+  readonly stateKey: string;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Cross-field checks and derivation
+// ---------------------------------------------------------------------------------------------
+
+type Parsed = z.output<typeof envSchema>;
+
+function deriveNetwork(env: Parsed, fail: (path: string, problem: string, fix: string) => void): EnvConfig["network"] | undefined {
+  const n = env.network;
+  const azs = n.azs ?? [`${env.region}a`, `${env.region}b`];
+  if (azs.length < 2) fail("network.azs", `has ${azs.length} AZ (${JSON.stringify(azs)}); ALB, Aurora and EFS need at least 2`, `list at least two AZs of ${env.region}, e.g. ["${env.region}a", "${env.region}b"]`);
+  const seen = new Set<string>();
+  azs.forEach((az, i) => {
+    if (!new RegExp(`^${env.region}[a-z]$`).test(az)) fail(`network.azs[${i}]`, `"${az}" is not an AZ of region ${env.region}`, `use a zone such as "${env.region}a", or change region`);
+    if (seen.has(az)) fail(`network.azs[${i}]`, `"${az}" is listed twice`, "list each AZ once");
+    seen.add(az);
+  });
+
+  const vpc = parseCidr(n.vpcCidr) as Cidr;
+  if (vpc.prefix < 16 || vpc.prefix > 20) {
+    fail("network.vpcCidr", `"${n.vpcCidr}" is a /${vpc.prefix}; AWS allows /16 to /28 and the subnet layout needs at most /20`, `use a /16 to /20, e.g. "10.0.0.0/16"`);
+    return undefined;
+  }
+  const planned = (key: "publicSubnetCidrs" | "privateSubnetCidrs", given: string[] | undefined, make: (i: number) => string) => {
+    const list = given ?? azs.map((_, i) => make(i));
+    if (list.length !== azs.length) fail(`network.${key}`, `has ${list.length} entries for ${azs.length} AZs`, `give exactly one CIDR per AZ, in the order of network.azs`);
+    return list;
+  };
+  // Default layout: private subnets are eighths of the VPC from the bottom (a /19 in a /16);
+  // public ones are 64ths from the top (a /22 in a /16): they hold only ALB and NAT interfaces.
+  const privBits = 3;
+  const pubBits = 6;
+  const publicSubnetCidrs = planned("publicSubnetCidrs", n.publicSubnetCidrs, (i) => subnet(vpc, pubBits, 2 ** pubBits - 1 - i));
+  const privateSubnetCidrs = planned("privateSubnetCidrs", n.privateSubnetCidrs, (i) => subnet(vpc, privBits, i));
+
+  const all = [
+    ...publicSubnetCidrs.map((c, i) => ({ path: `network.publicSubnetCidrs[${i}]`, c })),
+    ...privateSubnetCidrs.map((c, i) => ({ path: `network.privateSubnetCidrs[${i}]`, c })),
+  ];
+  const parsed = all.map((s) => ({ ...s, p: parseCidr(s.c) as Cidr }));
+  parsed.forEach((s, i) => {
+    if (!contains(vpc, s.p)) fail(s.path, `"${s.c}" lies outside the VPC ${n.vpcCidr}`, `pick a range inside ${n.vpcCidr}`);
+    if (s.p.prefix > 28) fail(s.path, `"${s.c}" is smaller than a /28, the smallest subnet AWS allows`, "use a /28 or larger");
+    for (const other of parsed.slice(0, i)) {
+      if (overlaps(s.p, other.p)) fail(s.path, `"${s.c}" overlaps ${other.path} ("${other.c}")`, "give every subnet its own range");
+    }
+  });
+  return { ...n, azs, publicSubnetCidrs, privateSubnetCidrs };
+}
+
+/** Turns zod issues into messages that name the path, the value and the fix. */
+function describeIssue(envName: string, issue: z.core.$ZodIssue): ConfigError {
+  const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") || "(root)";
+  const where = `${envName}: ${path}`;
+  const [problem, fix] = splitFix(issue.message);
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return new ConfigError(where, `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`, "remove it or fix its spelling; see envs/schema.ts for the allowed keys");
+    case "invalid_type":
+      return new ConfigError(where, `expected ${issue.expected}, got ${describeValue(issue.input)}`, fix ?? `set it to a ${issue.expected}`);
+    case "invalid_value":
+      return new ConfigError(where, `${describeValue(issue.input)} is not allowed`, `use one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`);
+    case "too_small":
+    case "too_big":
+      return new ConfigError(where, fix ? problem : `${describeValue(issue.input)}: ${issue.message}`, fix ?? `use a value ${issue.code === "too_small" ? "at least" : "at most"} ${String(issue.code === "too_small" ? issue.minimum : issue.maximum)}`);
+    default:
+      return new ConfigError(where, problem, fix ?? "see envs/schema.ts for the allowed form");
+  }
+}
+
+function splitFix(message: string): [string, string | undefined] {
+  const at = message.indexOf(". Fix: ");
+  return at < 0 ? [message, undefined] : [message.slice(0, at), message.slice(at + ". Fix: ".length)];
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return "nothing (the field is missing)";
+  const text = JSON.stringify(v);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * Parses and validates a raw env config. Throws {@link ConfigErrors} listing every problem, each
+ * naming the path, the bad value and the fix.
+ */
+export function parseEnv(raw: unknown): EnvConfig {
+  const envName = typeof raw === "object" && raw !== null && typeof (raw as { name?: unknown }).name === "string" ? (raw as { name: string }).name : "env";
+  const result = envSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) throw new ConfigErrors(result.error.issues.map((i) => describeIssue(envName, i)));
+  const env = result.data;
+  const errors: ConfigError[] = [];
+  const fail = (path: string, problem: string, fix: string) => errors.push(new ConfigError(`${env.name}: ${path}`, problem, fix));
+  const network = deriveNetwork(env, fail);
+  if (errors.length > 0 || !network) throw new ConfigErrors(errors);
+  return { ...env, network, stateKey: `${env.state.keyPrefix}/${env.name}.tfstate` };
+}
+
+/** Declares an environment; parsing happens here, so a bad file fails as soon as it is imported. */
+export function defineEnv(raw: EnvInput): EnvConfig {
+  return parseEnv(raw);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bootstrap stack (once per account, not per environment)
+// ---------------------------------------------------------------------------------------------
+
+export const bootstrapSchema = z.strictObject({
+  /** Region of the state bucket. @default "us-east-1" */
+  region: region.default("us-east-1"),
+  /** Name of the state bucket to create; S3 names are global, so there is no default. Required. */
+  stateBucketName: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, {
+    error: (i) => `"${String(i.input)}" is not a valid S3 bucket name. Fix: 3–63 lower-case letters, digits and dashes, e.g. "acme-owui-tfstate"`,
+  }),
+  /** Also create a DynamoDB lock table, for Terraform below 1.10 (1.10+ locks with `use_lockfile`). @default false */
+  dynamodbLockTable: z.boolean().default(false),
+  /** Days to keep noncurrent state versions before expiry. @default 90 */
+  noncurrentVersionDays: z.number().int().min(1).max(3650).default(90),
+  /** KMS key deletion window. @default 30 */
+  kmsDeletionWindowDays: z.number().int().min(7).max(30).default(30),
+  /** State keys the CI/CD role may read and write: `<keyPrefix>/*`. @default "open-webui/aws" */
+  keyPrefix: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/).default("open-webui/aws"),
+  /** Resource-name prefix the CI/CD deploy policy is scoped to. @default "owui-" */
+  resourcePrefix: z.string().regex(/^[a-z][a-z0-9-]{1,20}$/).default("owui-"),
+  /**
+   * The bootstrap stack starts on local state (the bucket does not exist yet). Set true after the
+   * first apply and run `cdktf deploy bootstrap` again with `-migrate-state` to move it in.
+   * @default false
+   */
+  migrated: z.boolean().default(false),
+  /** Extra tags. @default {} */
+  tags: z.record(tagKey, tagValue).default({}),
+});
+
+export type BootstrapInput = z.input<typeof bootstrapSchema>;
+export type BootstrapConfig = z.output<typeof bootstrapSchema>;
+
+/** Declares the bootstrap stack's config; throws {@link ConfigErrors} on bad input. */
+export function defineBootstrap(raw: BootstrapInput): BootstrapConfig {
+  const result = bootstrapSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) throw new ConfigErrors(result.error.issues.map((i) => describeIssue("bootstrap", i)));
+  return result.data;
+}

@@ -1,0 +1,20 @@
+/** The app factory: every stack `pnpm synth` writes. Tests build it too, with their own outdir. */
+import { App } from "cdktf";
+import { bootstrap } from "../envs/bootstrap.js";
+import { ENVIRONMENTS } from "../envs/index.js";
+import { BootstrapStack } from "./bootstrap-stack.js";
+import { PlatformStack } from "./platform-stack.js";
+
+export interface BuildAppOptions {
+  /** @default - `CDKTF_OUTDIR` or "cdktf.out" */
+  readonly outdir?: string;
+  /** Write `cdk.tf` instead of `cdk.tf.json`. @default - `SYNTH_HCL_OUTPUT` (set by `cdktf synth --hcl`) */
+  readonly hclOutput?: boolean;
+}
+
+export function buildApp(options: BuildAppOptions = {}): App {
+  const app = new App({ outdir: options.outdir, hclOutput: options.hclOutput, skipValidation: false });
+  new BootstrapStack(app, "bootstrap", bootstrap);
+  for (const env of ENVIRONMENTS) new PlatformStack(app, env.name, env);
+  return app;
+}

@@ -1,0 +1,56 @@
+/** One environment: every layer, composed in dependency order, with S3-compatible remote state. */
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import type { EnvConfig } from "../envs/schema.js";
+import { useRemoteState } from "../lib/backend.js";
+import type { AwsContext } from "../lib/context.js";
+import { defaultTags } from "../lib/naming.js";
+import { Network } from "../modules/network/index.js";
+import { Security } from "../modules/security/index.js";
+
+export class PlatformStack extends TerraformStack {
+  readonly network: Network;
+  readonly security: Security;
+
+  constructor(scope: Construct, id: string, env: EnvConfig) {
+    super(scope, id);
+    new AwsProvider(this, "aws", { region: env.region, defaultTags: [{ tags: defaultTags(env.name, env.tags) }] });
+    useRemoteState(this, env.state, env.stateKey);
+    const aws: AwsContext = {
+      region: env.region,
+      accountId: new DataAwsCallerIdentity(this, "current").accountId,
+      partition: new DataAwsPartition(this, "partition").partition,
+    };
+
+    this.network = new Network(this, "network", {
+      envName: env.name,
+      region: env.region,
+      vpcCidr: env.network.vpcCidr,
+      azs: env.network.azs,
+      publicSubnetCidrs: env.network.publicSubnetCidrs,
+      privateSubnetCidrs: env.network.privateSubnetCidrs,
+      singleNatGateway: env.network.singleNatGateway,
+      interfaceEndpoints: env.network.interfaceEndpoints,
+    });
+    this.security = new Security(this, "security", {
+      envName: env.name,
+      aws,
+      network: this.network,
+      albIngressCidrs: env.security.albIngressCidrs,
+      wafEnabled: env.security.wafEnabled,
+      kmsDeletionWindowDays: env.security.kmsDeletionWindowDays,
+    });
+    this.network.addFlowLog({
+      kmsKeyArn: this.security.workloadKey.keyArn,
+      retentionDays: env.network.flowLogs.retentionDays,
+      trafficType: env.network.flowLogs.trafficType,
+    });
+
+    new TerraformOutput(this, "vpc_id", { value: this.network.vpcId });
+    new TerraformOutput(this, "private_subnet_ids", { value: this.network.privateSubnetIds });
+    new TerraformOutput(this, "workload_kms_key_arn", { value: this.security.workloadKey.keyArn });
+  }
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { ConfigErrors } from "../lib/errors.js";
+import { defineBootstrap, parseEnv } from "../envs/schema.js";
+import { nonprod } from "../envs/nonprod.js";
+import { prod } from "../envs/prod.js";
+import { baseEnvInput } from "./support/synth.js";
+
+/** Parses a variant of the base env and returns the error text, failing if it parses. */
+function refusal(patch: (raw: any) => void): string {
+  const raw = structuredClone(baseEnvInput()) as any;
+  patch(raw);
+  try {
+    parseEnv(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigErrors);
+    return (err as Error).message;
+  }
+  throw new Error("config was accepted but should have been refused");
+}
+
+describe("env configs", () => {
+  it("nonprod has 2 AZs and a single NAT; prod has 3 AZs and one NAT per AZ", () => {
+    expect(nonprod.network.azs).toEqual(["us-east-1a", "us-east-1b"]);
+    expect(nonprod.network.singleNatGateway).toBe(true);
+    expect(prod.network.azs).toEqual(["us-east-1a", "us-east-1b", "us-east-1c"]);
+    expect(prod.network.singleNatGateway).toBe(false);
+  });
+
+  it("fills defaults: state backend, every interface endpoint on, derived subnets", () => {
+    expect(nonprod.state).toEqual({
+      bucket: "workspaces",
+      endpoint: "https://s3.oremuslabs.app",
+      keyPrefix: "open-webui/aws",
+      region: "us-east-1",
+      usePathStyle: true,
+      skipAwsValidations: true,
+      useLockfile: true,
+    });
+    expect(nonprod.stateKey).toBe("open-webui/aws/nonprod.tfstate");
+    expect(Object.values(prod.network.interfaceEndpoints).every(Boolean)).toBe(true);
+    expect(prod.network.privateSubnetCidrs).toEqual(["10.50.0.0/19", "10.50.32.0/19", "10.50.64.0/19"]);
+    expect(prod.network.publicSubnetCidrs).toEqual(["10.50.252.0/22", "10.50.248.0/22", "10.50.244.0/22"]);
+  });
+
+  it("accepts the base config used to derive the malformed ones", () => {
+    expect(() => parseEnv(baseEnvInput())).not.toThrow();
+  });
+});
+
+// Each row: what is wrong, how to break the base config, and what the message must say
+// (path, bad value, and fix).
+const MALFORMED: [string, (raw: any) => void, RegExp[]][] = [
+  ["a bad VPC CIDR", (r) => (r.network.vpcCidr = "10.0.0.0/33"), [/test: network\.vpcCidr/, /10\.0\.0\.0\/33/, /prefix length above 32/, /Fix: /]],
+  ["a CIDR with host bits", (r) => (r.network.vpcCidr = "10.0.0.1/16"), [/network\.vpcCidr/, /host bits set/, /10\.0\.0\.0\/16/]],
+  ["a VPC too large for the layout", (r) => (r.network.vpcCidr = "10.0.0.0/8"), [/network\.vpcCidr/, /\/8/, /use a \/16 to \/20/]],
+  ["overlapping subnets", (r) => { r.network.privateSubnetCidrs = ["10.0.0.0/20", "10.0.8.0/21"]; }, [/network\.privateSubnetCidrs\[1\]/, /"10\.0\.8\.0\/21" overlaps network\.privateSubnetCidrs\[0\]/, /own range/]],
+  ["a subnet outside the VPC", (r) => { r.network.publicSubnetCidrs = ["10.1.0.0/24", "10.0.255.0/24"]; }, [/network\.publicSubnetCidrs\[0\]/, /"10\.1\.0\.0\/24" lies outside the VPC 10\.0\.0\.0\/16/]],
+  ["a subnet list that does not match the AZs", (r) => { r.network.privateSubnetCidrs = ["10.0.0.0/20"]; }, [/network\.privateSubnetCidrs/, /1 entries for 2 AZs/, /one CIDR per AZ/]],
+  ["fewer than 2 AZs", (r) => (r.network.azs = ["us-east-1a"]), [/network\.azs/, /has 1 AZ/, /at least two AZs/]],
+  ["an AZ outside the region", (r) => (r.network.azs = ["us-east-1a", "us-west-2b"]), [/network\.azs\[1\]/, /"us-west-2b" is not an AZ of region us-east-1/]],
+  ["a duplicated AZ", (r) => (r.network.azs = ["us-east-1a", "us-east-1a"]), [/network\.azs\[1\]/, /"us-east-1a" is listed twice/, /list each AZ once/]],
+  ["a bad region", (r) => (r.region = "us-middle-1"), [/test: region/, /"us-middle-1" is not an AWS region/, /"us-east-1"/]],
+  ["an empty ALB ingress CIDR list", (r) => (r.security.albIngressCidrs = []), [/security\.albIngressCidrs/, /is empty/, /corporate and VPN CIDRs/]],
+  ["a bad ALB ingress CIDR", (r) => (r.security.albIngressCidrs = ["300.1.2.0/24"]), [/security\.albIngressCidrs\[0\]/, /octet above 255/]],
+  ["a bad hostname", (r) => (r.hostname = "https://owui.example.com/"), [/test: hostname/, /is not a lower-case DNS hostname/, /no scheme/]],
+  ["a hostname with upper case", (r) => (r.hostname = "OWUI.example.com"), [/hostname/, /OWUI\.example\.com/]],
+  ["an image with no tag or digest", (r) => (r.images = { openwebui: "ghcr.io/open-webui/open-webui" }), [/images\.openwebui/, /has no tag or digest/, /Fix: pin it/]],
+  ["an image tagged latest", (r) => (r.images = { litellm: "ghcr.io/berriai/litellm:latest" }), [/images\.litellm/, /tagged "latest"/]],
+  ["an unknown key", (r) => (r.network.singleNat = true), [/test: network/, /unknown key "singleNat"/, /fix its spelling/]],
+  ["an unknown top-level key", (r) => (r.enviroment = "x"), [/unknown key "enviroment"/]],
+  ["a wrong type", (r) => (r.network.singleNatGateway = "yes"), [/network\.singleNatGateway/, /expected boolean, got "yes"/]],
+  ["a log retention CloudWatch does not offer", (r) => (r.logRetentionDays = 45), [/logRetentionDays/, /45 is not a CloudWatch Logs retention period/, /one of 1, 3, 5/]],
+  ["a missing hostname", (r) => delete r.hostname, [/hostname/, /expected string, got nothing/]],
+  ["a bad environment name", (r) => (r.name = "Prod_1"), [/"Prod_1" is not a valid environment name/]],
+  ["a plain-http state endpoint", (r) => (r.state = { endpoint: "http://minio.local" }), [/state\.endpoint/, /https:\/\//]],
+];
+
+describe("malformed env configs are refused with path, value and fix", () => {
+  it("has at least 15 cases", () => expect(MALFORMED.length).toBeGreaterThanOrEqual(15));
+  it.each(MALFORMED)("refuses %s", (_what, patch, patterns) => {
+    const message = refusal(patch);
+    for (const p of patterns) expect(message).toMatch(p);
+  });
+
+  it("reports every problem of one config at once", () => {
+    const message = refusal((r) => {
+      r.region = "nowhere";
+      r.hostname = "bad host";
+    });
+    expect(message).toMatch(/2 problems/);
+    expect(message).toMatch(/region/);
+    expect(message).toMatch(/hostname/);
+  });
+});
+
+describe("bootstrap config", () => {
+  it("refuses an invalid bucket name, naming the field", () => {
+    expect(() => defineBootstrap({ stateBucketName: "Bad_Bucket" })).toThrow(/bootstrap: stateBucketName: "Bad_Bucket" is not a valid S3 bucket name/);
+  });
+});

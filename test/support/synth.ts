@@ -1,0 +1,80 @@
+/**
+ * Synth helpers for fine-grained assertions: synthesize a stack to its Terraform JSON and query
+ * resources by type and construct path.
+ */
+import { Testing, type TerraformStack } from "cdktf";
+import type { App } from "cdktf";
+import { parseEnv, type EnvConfig, type EnvInput } from "../../envs/schema.js";
+import { nonprod } from "../../envs/nonprod.js";
+import { prod } from "../../envs/prod.js";
+import { PlatformStack } from "../../stacks/platform-stack.js";
+
+export type Json = Record<string, any>;
+
+export interface Synthesized {
+  readonly json: Json;
+  /** All resources of a type, as [logical name, config]. */
+  resources(type: string): [string, Json][];
+  /** The one resource of `type` whose logical name contains `nameIncludes`; throws if not exactly one. */
+  resource(type: string, nameIncludes?: string): Json;
+  data(type: string): [string, Json][];
+  output(name: string): Json | undefined;
+}
+
+export function synthStack(stack: TerraformStack): Synthesized {
+  const json = JSON.parse(Testing.synth(stack)) as Json;
+  const resources = (type: string): [string, Json][] => Object.entries(json.resource?.[type] ?? {});
+  return {
+    json,
+    resources,
+    resource(type, nameIncludes = "") {
+      const hits = resources(type).filter(([n]) => n.includes(nameIncludes));
+      if (hits.length !== 1) throw new Error(`expected one ${type} matching "${nameIncludes}", found ${hits.map(([n]) => n).join(", ") || "none"}`);
+      return hits[0]![1];
+    },
+    data: (type) => Object.entries(json.data?.[type] ?? {}),
+    output: (name) => json.output?.[name],
+  };
+}
+
+export const ENVS = { nonprod, prod } as const;
+
+const cache = new Map<string, Synthesized>();
+
+/** Synthesizes the platform stack of an env config (cached per env name + config). */
+export function synthPlatform(env: EnvConfig): Synthesized {
+  const key = JSON.stringify(env);
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const app: App = Testing.app();
+  const result = synthStack(new PlatformStack(app, env.name, env));
+  cache.set(key, result);
+  return result;
+}
+
+/** A valid env input to derive malformed variants from. */
+export function baseEnvInput(): EnvInput {
+  return {
+    name: "test",
+    region: "us-east-1",
+    hostname: "owui-test.example.com",
+    network: { vpcCidr: "10.0.0.0/16", azs: ["us-east-1a", "us-east-1b"], singleNatGateway: true },
+    security: { albIngressCidrs: ["198.51.100.0/24"] },
+  };
+}
+
+/** Parses a variant of the base env; `patch` edits a deep copy. */
+export function envWith(patch: (raw: any) => void): EnvConfig {
+  const raw = structuredClone(baseEnvInput()) as any;
+  patch(raw);
+  return parseEnv(raw);
+}
+
+/** The policy document data source a `${data.aws_iam_policy_document.<name>.json}` reference names. */
+export function policyOf(s: Synthesized, reference: string): Json {
+  const m = /data\.aws_iam_policy_document\.([\w-]+)\.json/.exec(reference);
+  if (!m) throw new Error(`not a policy document reference: ${reference}`);
+  const doc = s.json.data?.aws_iam_policy_document?.[m[1]!];
+  if (!doc) throw new Error(`no policy document ${m[1]}`);
+  return doc;
+}
