@@ -31,8 +31,10 @@ export interface ServiceSummary {
   readonly role: Outcome;
   /**
    * `unchanged`: the stored password logs in and the secret is current; nothing written.
-   * `stored`: the secret had no usable value (or only its host/port/url were stale) and was written.
-   * `rotated`: the secret held a password that did not log in; a new one was set and stored.
+   * `stored`: the secret was empty (a new password was set and stored), or its password still
+   *   logs in but another field (host, port, url) was stale and was rewritten.
+   * `rotated`: the secret held a value whose password did not log in (wrong, unparsable, or for
+   *   another role/database); a new password was set on the role and stored.
    */
   readonly password: "stored" | "unchanged" | "rotated";
 }
@@ -83,7 +85,9 @@ async function bootstrapService(
   settings: DbSettings,
   log: Logger,
 ): Promise<ServiceSummary> {
-  const stored = parseServiceSecret(await readSecretString(sm, spec.secretArn));
+  const raw = await readSecretString(sm, spec.secretArn);
+  const hadValue = raw !== undefined && raw.trim() !== "";
+  const stored = parseServiceSecret(raw);
 
   let password = generatePassword();
   const role = await ensureRole(mc, spec.role, password);
@@ -111,7 +115,7 @@ async function bootstrapService(
     let outcome: ServiceSummary["password"] = "unchanged";
     if (passwordChanged || !stored || !secretIsCurrent(stored, wanted)) {
       await writeServiceSecret(sm, spec.secretArn, wanted);
-      outcome = passwordChanged && stored ? "rotated" : "stored";
+      outcome = passwordChanged && hadValue ? "rotated" : "stored";
     }
 
     sc ??= await connect(asService(password), settings);
