@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { bundleFunction } from "../../../lib/bundle.js";
 import { FAKE_AWS_ENV } from "../../../test/fakes/aws-json.js";
 import { startSecretsManagerFake, type SecretsManagerFake } from "../../../test/fakes/secrets-manager.js";
@@ -86,6 +86,9 @@ describe.skipIf(!server)("db-bootstrap bundled handler against PostgreSQL", () =
     superuser(async (c) => (await c.query<{ v: string }>("SELECT rolpassword AS v FROM pg_authid WHERE rolname = $1", [role])).rows[0]?.v);
 
   beforeAll(async () => {
+    // The handler logs one JSON line per step; keep the test output readable (the log test
+    // installs its own capture).
+    vi.spyOn(console, "log").mockImplementation(() => {});
     sm = await startSecretsManagerFake();
     Object.assign(process.env, FAKE_AWS_ENV, { AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url, DB_SSL_MODE: "disable", DB_MASTER_DATABASE: "postgres" });
     await superuser((c) => c.query(`CREATE ROLE "${MASTER}" WITH LOGIN CREATEDB CREATEROLE PASSWORD '${MASTER_PASSWORD}'`));
