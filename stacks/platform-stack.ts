@@ -43,6 +43,10 @@ export class PlatformStack extends TerraformStack {
       wafEnabled: env.security.wafEnabled,
       kmsDeletionWindowDays: env.security.kmsDeletionWindowDays,
     });
+    // Until the compute layer's service factory opens these per service (next layer).
+    this.security.allowAlbToServices(8080, "Open WebUI");
+    this.security.allowServiceToService(4000, "LiteLLM");
+    this.security.allowServiceToService(8000, "mcpo");
     this.network.addFlowLog({
       kmsKeyArn: this.security.workloadKey.keyArn,
       retentionDays: env.network.flowLogs.retentionDays,
