@@ -11,7 +11,8 @@
 # It:
 #   - finds the server binaries (pg_ctl, initdb, postgres: on PATH, $PG_BIN, or the newest
 #     /usr/lib/postgresql/<v>/bin); if there are none, installs Debian's `postgresql` package with
-#     apt-get (as root, non-interactive), without starting the distribution's own cluster;
+#     apt-get (as root, or through passwordless sudo), without starting the distribution's own
+#     cluster;
 #   - creates a cluster in a fresh temp dir ($PG_TEST_TMP or /tmp). PostgreSQL refuses to run as
 #     root, so as root the cluster belongs to the `postgres` system user (created if missing);
 #     otherwise it belongs to the calling user;
@@ -32,32 +33,42 @@ find_bin_dir() {
   if p="$(command -v pg_ctl 2>/dev/null)" && [[ -x "$(dirname "$p")/initdb" ]]; then
     dirname "$(readlink -f "$p")"; return 0
   fi
-  local d
-  d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
-  if [[ -n "$d" && -x "$d/pg_ctl" && -x "$d/initdb" && -x "$d/postgres" ]]; then echo "$d"; return 0; fi
-  return 1
+  local d best=""
+  for d in /usr/lib/postgresql/*/bin; do # newest major version wins
+    if [[ -x "$d/pg_ctl" && -x "$d/initdb" && -x "$d/postgres" ]]; then
+      if [[ -z "$best" ]] || [[ "$(printf '%s\n%s\n' "$best" "$d" | sort -V | tail -n 1)" == "$d" ]]; then best="$d"; fi
+    fi
+  done
+  [[ -n "$best" ]] && echo "$best"
 }
 
 install_postgres() {
-  [[ "$(id -u)" == 0 ]] || die "no PostgreSQL server binaries found and not root: install the 'postgresql' package (or set PG_BIN)"
+  local sudo=()
+  if [[ "$(id -u)" != 0 ]]; then
+    sudo -n true 2>/dev/null || die "no PostgreSQL server binaries found, not root and no passwordless sudo: install the 'postgresql' package (or set PG_BIN)"
+    sudo=(sudo -n)
+  fi
   command -v apt-get >/dev/null || die "no PostgreSQL server binaries found and no apt-get: install PostgreSQL (or set PG_BIN)"
   log "installing Debian's postgresql package (apt-get)"
-  # policy-rc.d 101 stops the package's postinst from starting the distribution's own cluster.
+  # policy-rc.d exit 101 stops the package's postinst from starting the distribution's own cluster.
   local policy=/usr/sbin/policy-rc.d created_policy=0
-  if [[ ! -e "$policy" ]]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; created_policy=1; fi
+  if [[ ! -e "$policy" ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null && "${sudo[@]}" chmod +x "$policy" && created_policy=1
+  fi
+  local ok=1
   {
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql
-  } >&2 || { [[ $created_policy == 1 ]] && rm -f "$policy"; die "apt-get install postgresql failed"; }
-  [[ $created_policy == 1 ]] && rm -f "$policy"
-  return 0
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql
+  } >&2 || ok=0
+  if [[ $created_policy == 1 ]]; then "${sudo[@]}" rm -f "$policy"; fi
+  [[ $ok == 1 ]] || die "apt-get install postgresql failed"
 }
 
 port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pick_port() {
-  local p i
-  for i in $(seq 1 50); do
+  local p
+  for _ in $(seq 1 50); do
     p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
     if port_is_free "$p"; then echo "$p"; return 0; fi
   done
