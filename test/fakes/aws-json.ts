@@ -35,6 +35,10 @@ export interface AwsJsonFake {
   readonly calls: RecordedCall[];
   /** Makes the next `count` calls of `operation` fail with `error` (fault injection). */
   failNext(operation: string, error: AwsError, count?: number): void;
+  /** Holds the next `count` calls of `operation` for `ms` before answering (a slow or hung service). */
+  stallNext(operation: string, ms: number, count?: number): void;
+  /** Drops every injected fault and stall. */
+  clearFaults(): void;
   close(): Promise<void>;
 }
 
@@ -48,6 +52,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startAwsJsonFake(handlers: Record<string, OperationHandler>): Promise<AwsJsonFake> {
   const calls: RecordedCall[] = [];
   const injected = new Map<string, { error: AwsError; remaining: number }>();
+  const stalls = new Map<string, { ms: number; remaining: number }>();
+  const stallTimers = new Set<NodeJS.Timeout>();
 
   const server: Server = createServer(async (req, res) => {
     const target = String(req.headers["x-amz-target"] ?? "");
@@ -61,6 +67,18 @@ export async function startAwsJsonFake(handlers: Record<string, OperationHandler
       const raw = await readBody(req);
       const input = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
       calls.push({ target, operation, input });
+      const stall = stalls.get(operation);
+      if (stall && stall.remaining > 0) {
+        stall.remaining -= 1;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            stallTimers.delete(t);
+            resolve();
+          }, stall.ms);
+          stallTimers.add(t);
+        });
+        if (res.destroyed || res.writableEnded) return;
+      }
       const fault = injected.get(operation);
       if (fault && fault.remaining > 0) {
         fault.remaining -= 1;
@@ -86,8 +104,17 @@ export async function startAwsJsonFake(handlers: Record<string, OperationHandler
     failNext(operation, error, count = 1) {
       injected.set(operation, { error, remaining: count });
     },
+    stallNext(operation, ms, count = 1) {
+      stalls.set(operation, { ms, remaining: count });
+    },
+    clearFaults() {
+      injected.clear();
+      stalls.clear();
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const t of stallTimers) clearTimeout(t);
+        stallTimers.clear();
         server.closeAllConnections();
         server.close((e) => (e ? reject(e) : resolve()));
       }),

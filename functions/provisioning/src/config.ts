@@ -1,0 +1,224 @@
+/**
+ * The environment contract of the three provisioning functions: every variable each handler reads,
+ * its default, and its validation. The infra author imports `ENV_CONTRACT` (or reads the README,
+ * which mirrors it) to know exactly what to set; a handler that is misconfigured fails its first
+ * invocation with a `ConfigError` naming every bad variable at once.
+ *
+ * Pure data + validation: no AWS SDK import, so infra code may import it at synth time.
+ */
+
+export type HandlerName = "producer" | "worker" | "reconciler";
+
+export interface EnvVarSpec {
+  readonly name: string;
+  readonly required: boolean;
+  /** As a string, the way it would be set in the function's environment. */
+  readonly default?: string;
+  readonly description: string;
+}
+
+/** CloudWatch metrics the functions emit through Embedded Metric Format log lines. */
+export const METRICS = {
+  /** Override with `METRIC_NAMESPACE`. */
+  namespace: "OpenWebUI/Provisioning",
+  /** Every metric carries exactly this one dimension; alarms must use it too. */
+  dimensionName: "Function",
+  /** producer: SendMessage failed after all retries (the sign-up still succeeded). Alarm on Sum > 0. */
+  enqueueFailed: "EnqueueFailed",
+  /** producer: a confirmed sign-up was put on the queue. */
+  enqueued: "Enqueued",
+  /** worker: items handed back to SQS for redelivery (and eventually the DLQ). */
+  provisionFailed: "ProvisionFailed",
+  /** worker/reconciler: users created in Open WebUI. */
+  created: "UsersCreated",
+  /** worker/reconciler: users that already existed (409). */
+  existed: "UsersExisted",
+  /** reconciler: users it could not ensure this run. Alarm on Sum > 0. */
+  reconcileFailed: "ReconcileFailed",
+  /** reconciler: users it had to create, i.e. whose event path lost them. Worth a look when > 0. */
+  reconcileHealed: "ReconcileHealed",
+} as const;
+
+const COMMON: readonly EnvVarSpec[] = [
+  { name: "METRIC_NAMESPACE", required: false, default: METRICS.namespace, description: "CloudWatch namespace of the EMF metrics." },
+];
+
+const SCIM: readonly EnvVarSpec[] = [
+  {
+    name: "SCIM_BASE_URL",
+    required: true,
+    description: "Open WebUI SCIM 2.0 base, e.g. http://openwebui.owui.internal:8080/api/v1/scim/v2 (no trailing /Users).",
+  },
+  { name: "SCIM_TOKEN_SECRET_ARN", required: true, description: "Secrets Manager ARN (or name) of the SCIM bearer token (plain string, or JSON with a `token` key)." },
+  { name: "SCIM_TOKEN_TTL_SECONDS", required: false, default: "300", description: "How long a fetched token is cached in the execution environment." },
+  { name: "REQUEST_TIMEOUT_MS", required: false, default: "5000", description: "Timeout of each SCIM HTTP request; keep well under the function timeout." },
+  { name: "WEBHOOK_URL", required: false, description: "Optional post-provision webhook (e.g. an n8n invitation), POSTed after a 201. Off when unset." },
+  { name: "WEBHOOK_TIMEOUT_MS", required: false, default: "2000", description: "Timeout of the webhook call; its failure is only logged." },
+];
+
+/** Every variable each handler reads. `AWS_REGION` and the `AWS_ENDPOINT_URL_*` overrides are read by the SDK itself. */
+export const ENV_CONTRACT: Readonly<Record<HandlerName, readonly EnvVarSpec[]>> = {
+  producer: [
+    { name: "QUEUE_URL", required: true, description: "URL of the provisioning SQS queue." },
+    {
+      name: "ENQUEUE_BUDGET_MS",
+      required: false,
+      default: "3000",
+      description: "Total time SendMessage may take, retries included; Cognito gives the trigger 5 s.",
+    },
+    { name: "ENQUEUE_MAX_ATTEMPTS", required: false, default: "3", description: "SendMessage attempts within the budget." },
+    ...COMMON,
+  ],
+  worker: [
+    ...SCIM,
+    { name: "WORKER_CONCURRENCY", required: false, default: "5", description: "Records of one batch processed at once." },
+    ...COMMON,
+  ],
+  reconciler: [
+    { name: "USER_POOL_ID", required: true, description: "Cognito user pool to reconcile from." },
+    ...SCIM,
+    { name: "RECONCILE_CONCURRENCY", required: false, default: "5", description: "SCIM requests in flight at once." },
+    ...COMMON,
+  ],
+};
+
+export class ConfigError extends Error {
+  constructor(
+    readonly handler: HandlerName,
+    readonly problems: readonly string[],
+  ) {
+    super(`${handler}: invalid environment: ${problems.join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export interface ScimConfig {
+  readonly scimBaseUrl: string;
+  readonly scimTokenSecretArn: string;
+  readonly scimTokenTtlSeconds: number;
+  readonly requestTimeoutMs: number;
+  readonly webhookUrl?: string;
+  readonly webhookTimeoutMs: number;
+  readonly metricNamespace: string;
+}
+export interface ProducerConfig {
+  readonly queueUrl: string;
+  readonly enqueueBudgetMs: number;
+  readonly enqueueMaxAttempts: number;
+  readonly metricNamespace: string;
+}
+export interface WorkerConfig extends ScimConfig {
+  readonly concurrency: number;
+}
+export interface ReconcilerConfig extends ScimConfig {
+  readonly userPoolId: string;
+  readonly concurrency: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(
+    private readonly env: Env,
+    private readonly specs: readonly EnvVarSpec[],
+  ) {}
+  private spec(name: string): EnvVarSpec {
+    const s = this.specs.find((x) => x.name === name);
+    if (!s) throw new Error(`BUG: ${name} is not in the env contract`);
+    return s;
+  }
+  private raw(name: string): string | undefined {
+    const v = this.env[name]?.trim();
+    return v === "" ? undefined : v;
+  }
+  str(name: string): string {
+    const s = this.spec(name);
+    const v = this.raw(name) ?? s.default;
+    if (v === undefined) {
+      if (s.required) this.problems.push(`${name} is required (${s.description})`);
+      return "";
+    }
+    return v;
+  }
+  optional(name: string): string | undefined {
+    this.spec(name);
+    return this.raw(name);
+  }
+  int(name: string, min: number, max: number): number {
+    const v = this.str(name);
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
+      this.problems.push(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+      return min;
+    }
+    return n;
+  }
+  url(name: string, value: string | undefined): string | undefined {
+    if (value === undefined || value === "") return value;
+    try {
+      const u = new URL(value);
+      if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("scheme");
+      return value.replace(/\/+$/, "");
+    } catch {
+      this.problems.push(`${name} must be an http(s) URL, got ${JSON.stringify(value)}`);
+      return value;
+    }
+  }
+}
+
+function scimConfig(r: Reader): ScimConfig {
+  const base = r.url("SCIM_BASE_URL", r.str("SCIM_BASE_URL")) ?? "";
+  if (/\/Users$/i.test(base)) r.problems.push("SCIM_BASE_URL must be the SCIM base, without the trailing /Users");
+  const requestTimeoutMs = r.int("REQUEST_TIMEOUT_MS", 50, 60_000);
+  const webhookUrl = r.url("WEBHOOK_URL", r.optional("WEBHOOK_URL"));
+  return {
+    scimBaseUrl: base,
+    scimTokenSecretArn: r.str("SCIM_TOKEN_SECRET_ARN"),
+    scimTokenTtlSeconds: r.int("SCIM_TOKEN_TTL_SECONDS", 0, 86_400),
+    requestTimeoutMs,
+    ...(webhookUrl ? { webhookUrl } : {}),
+    webhookTimeoutMs: r.int("WEBHOOK_TIMEOUT_MS", 50, 30_000),
+    metricNamespace: r.str("METRIC_NAMESPACE"),
+  };
+}
+
+function finish<T>(handler: HandlerName, r: Reader, value: T): T {
+  if (r.problems.length > 0) throw new ConfigError(handler, r.problems);
+  return value;
+}
+
+export function loadProducerConfig(env: Env = process.env): ProducerConfig {
+  const r = new Reader(env, ENV_CONTRACT.producer);
+  const queueUrl = r.url("QUEUE_URL", r.str("QUEUE_URL")) ?? "";
+  return finish("producer", r, {
+    queueUrl,
+    enqueueBudgetMs: r.int("ENQUEUE_BUDGET_MS", 100, 4_500),
+    enqueueMaxAttempts: r.int("ENQUEUE_MAX_ATTEMPTS", 1, 10),
+    metricNamespace: r.str("METRIC_NAMESPACE"),
+  });
+}
+
+export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+  const r = new Reader(env, ENV_CONTRACT.worker);
+  return finish("worker", r, { ...scimConfig(r), concurrency: r.int("WORKER_CONCURRENCY", 1, 100) });
+}
+
+export function loadReconcilerConfig(env: Env = process.env): ReconcilerConfig {
+  const r = new Reader(env, ENV_CONTRACT.reconciler);
+  return finish("reconciler", r, {
+    ...scimConfig(r),
+    userPoolId: r.str("USER_POOL_ID"),
+    concurrency: r.int("RECONCILE_CONCURRENCY", 1, 50),
+  });
+}
+
+/**
+ * How each function is bundled (see README "Bundling"): the AWS SDK v3 is left to the nodejs22.x
+ * runtime. Pass these to `bundleFunction` from `lib/bundle.ts`.
+ */
+export const BUNDLES: Readonly<Record<HandlerName, { readonly pkg: "provisioning"; readonly entry: string; readonly external: readonly string[] }>> = {
+  producer: { pkg: "provisioning", entry: "src/producer.ts", external: ["@aws-sdk/*"] },
+  worker: { pkg: "provisioning", entry: "src/worker.ts", external: ["@aws-sdk/*"] },
+  reconciler: { pkg: "provisioning", entry: "src/reconciler.ts", external: ["@aws-sdk/*"] },
+};
