@@ -17,5 +17,14 @@ export const nonprod = defineEnv({
     albIngressCidrs: ["198.51.100.0/24", "203.0.113.0/24"],
     wafEnabled: true,
   },
+  services: {
+    openwebui: { minCount: 1, maxCount: 1 },
+  },
+  data: {
+    aurora: { instances: 1, minAcu: 0.5, maxAcu: 4, deletionProtection: false, finalSnapshot: false },
+    // One Open WebUI task needs no Redis; switch it on to test multi-replica settings here.
+    redis: { enabled: false },
+  },
+  compute: { albDeletionProtection: false, enableExecuteCommand: true },
   logRetentionDays: 30,
 });

@@ -16,5 +16,15 @@ export const prod = defineEnv({
     albIngressCidrs: ["198.51.100.0/24", "203.0.113.0/24"],
     wafEnabled: true,
   },
+  services: {
+    openwebui: { cpu: 2048, memoryMiB: 8192, minCount: 2, maxCount: 6, targetCpuPercent: 60, requestsPerTarget: 200 },
+    litellm: { cpu: 1024, memoryMiB: 2048, minCount: 2, maxCount: 4 },
+    mcpo: { minCount: 2, maxCount: 2 },
+  },
+  data: {
+    aurora: { instances: 2, minAcu: 1, maxAcu: 16, backupRetentionDays: 14, deletionProtection: true, finalSnapshot: true },
+    redis: { enabled: true, replicas: 1 },
+  },
+  compute: { albDeletionProtection: true },
   logRetentionDays: 365,
 });

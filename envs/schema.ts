@@ -121,15 +121,94 @@ const securitySchema = z.strictObject({
   kmsDeletionWindowDays: z.number().int().min(7).max(30).default(30),
 });
 
-const serviceImages = z.strictObject({
-  /** Open WebUI image. @default pinned release */
-  openwebui: pinnedImage.default("ghcr.io/open-webui/open-webui:v0.6.41"),
-  /** LiteLLM proxy image. @default pinned release */
-  litellm: pinnedImage.default("ghcr.io/berriai/litellm:v1.80.0-stable"),
-  /** mcpo image. @default pinned release */
-  mcpo: pinnedImage.default("ghcr.io/open-webui/mcpo:v0.0.20"),
-  /** oauth2-proxy sidecar image. @default pinned release */
-  oauth2Proxy: pinnedImage.default("quay.io/oauth2-proxy/oauth2-proxy:v7.15.0"),
+/** Sizing and scaling of one ECS service; the compute layer checks cpu/memory against Fargate's table. */
+function serviceSchema(d: { image: string; cpu: number; memoryMiB: number; minCount: number; maxCount: number }) {
+  return z.strictObject({
+    /** Container image, pinned by tag or digest. @default - a pinned release */
+    image: pinnedImage.default(d.image),
+    /** Task CPU units (256 = 0.25 vCPU). @default - per service */
+    cpu: z.number().int().default(d.cpu),
+    /** Task memory in MiB; must be a Fargate combination with `cpu`. @default - per service */
+    memoryMiB: z.number().int().default(d.memoryMiB),
+    /** Fewest running tasks (also the initial desired count). @default - per service */
+    minCount: z.number().int().min(1).default(d.minCount),
+    /** Most running tasks under autoscaling. @default - per service */
+    maxCount: z.number().int().min(1).max(100).default(d.maxCount),
+    /** Average CPU the autoscaler aims for, in percent. @default 60 */
+    targetCpuPercent: z.number().int().min(10).max(90).default(60),
+    /** ALB requests per task the autoscaler aims for (ALB-routed services only). @default - no request-based scaling */
+    requestsPerTarget: z.number().int().min(1).optional(),
+  });
+}
+
+const servicesSchema = z.strictObject({
+  /** Open WebUI: the user-facing app. @default - 1 vCPU / 4 GiB, 1 task */
+  openwebui: serviceSchema({ image: "ghcr.io/open-webui/open-webui:v0.6.41", cpu: 1024, memoryMiB: 4096, minCount: 1, maxCount: 1 }).prefault({}),
+  /** LiteLLM: the OpenAI-compatible gateway to Bedrock. @default - 0.5 vCPU / 1 GiB, 1 task */
+  litellm: serviceSchema({ image: "ghcr.io/berriai/litellm:v1.80.0-stable", cpu: 512, memoryMiB: 1024, minCount: 1, maxCount: 2 }).prefault({}),
+  /** mcpo: MCP servers as OpenAPI tool servers. @default - 0.25 vCPU / 0.5 GiB, 1 task */
+  mcpo: serviceSchema({ image: "ghcr.io/open-webui/mcpo:v0.0.20", cpu: 256, memoryMiB: 512, minCount: 1, maxCount: 1 }).prefault({}),
+});
+
+const dataSchema = z.strictObject({
+  /** Aurora PostgreSQL Serverless v2. */
+  aurora: z
+    .strictObject({
+      /** Aurora PostgreSQL engine version. @default "16.6" */
+      engineVersion: z.string().regex(/^\d+\.\d+$/, { error: "must be MAJOR.MINOR. Fix: e.g. \"16.6\"" }).default("16.6"),
+      /** Cluster instances; 2 or more spread over AZs (the first is the writer). @default 1 */
+      instances: z.number().int().min(1).max(15).default(1),
+      /** Serverless v2 minimum capacity in ACUs (0 pauses when idle). @default 0.5 */
+      minAcu: z.number().min(0).max(256).multipleOf(0.5).default(0.5),
+      /** Serverless v2 maximum capacity in ACUs. @default 4 */
+      maxAcu: z.number().min(1).max(256).multipleOf(0.5).default(4),
+      /** Days of automated backups (7 to 35). @default 7 */
+      backupRetentionDays: z.number().int().min(7, { error: "must be at least 7 days (CKV_AWS_133). Fix: set 7 or more" }).max(35).default(7),
+      /** Refuse to delete the cluster. @default true */
+      deletionProtection: z.boolean().default(true),
+      /** Take a final snapshot when the cluster is destroyed. @default true */
+      finalSnapshot: z.boolean().default(true),
+      /** Performance Insights retention: 7 (free) or a multiple of 31 up to 731. @default 7 */
+      performanceInsightsRetentionDays: z.number().int().refine((d) => d === 7 || (d % 31 === 0 && d <= 731), { error: "must be 7 or a multiple of 31 up to 731. Fix: use 7" }).default(7),
+    })
+    .prefault({}),
+  /** EFS for Open WebUI's DATA_DIR (uploads, caches). */
+  efs: z
+    .strictObject({
+      /** Throughput mode. @default "elastic" */
+      throughputMode: z.enum(["elastic", "bursting"]).default("elastic"),
+      /** AWS Backup of the file system. @default true */
+      backups: z.boolean().default(true),
+    })
+    .prefault({}),
+  /** Redis-compatible cache: websocket fan-out and shared state between Open WebUI replicas. */
+  redis: z
+    .strictObject({
+      /** Create it. @default - on exactly when Open WebUI may run more than one task */
+      enabled: z.boolean().optional(),
+      /** Engine. @default "valkey" */
+      engine: z.enum(["valkey", "redis"]).default("valkey"),
+      /** Engine version. @default "8.0" */
+      engineVersion: z.string().regex(/^\d+\.\d+$/).default("8.0"),
+      /** Node type. @default "cache.t4g.small" */
+      nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { error: "is not an ElastiCache node type. Fix: e.g. \"cache.t4g.small\"" }).default("cache.t4g.small"),
+      /** Read replicas; 1 or more turns on automatic failover across AZs. @default 1 */
+      replicas: z.number().int().min(0).max(5).default(1),
+    })
+    .prefault({}),
+});
+
+const computeSchema = z.strictObject({
+  /** Refuse to delete the ALB. @default true */
+  albDeletionProtection: z.boolean().default(true),
+  /** ALB idle timeout; long enough for streamed chat completions and websockets. @default 300 */
+  albIdleTimeoutSeconds: z.number().int().min(60).max(4000).default(300),
+  /** Days to keep ALB access logs. @default 90 */
+  albAccessLogDays: z.number().int().min(1).max(3650).default(90),
+  /** ECS Container Insights. @default "enhanced" */
+  containerInsights: z.enum(["enhanced", "enabled", "disabled"]).default("enhanced"),
+  /** ECS Exec (shell into tasks through SSM) on every service. @default false */
+  enableExecuteCommand: z.boolean().default(false),
 });
 
 const tagKey = z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, { error: "is not a valid AWS tag key (1–128 letters, digits, spaces and _.:/=+-@). Fix: rename the tag" });
@@ -150,8 +229,12 @@ export const envSchema = z.strictObject({
   network: networkSchema.prefault({}),
   /** Edge and encryption settings. */
   security: securitySchema,
-  /** Pinned container images. @default - the pinned releases above */
-  images: serviceImages.prefault({}),
+  /** The ECS services: images, sizes and scaling. @default - the pinned releases, smallest sizes */
+  services: servicesSchema.prefault({}),
+  /** Aurora, EFS and Redis. @default - 1 Aurora instance, EFS, Redis only for more than one Open WebUI task */
+  data: dataSchema.prefault({}),
+  /** ECS cluster and ALB. @default - see each field */
+  compute: computeSchema.prefault({}),
   /** Default retention of application log groups. @default 90 */
   logRetentionDays: retentionDays.default(90),
 });
@@ -165,6 +248,9 @@ export type EnvConfig = Omit<z.output<typeof envSchema>, "network"> & {
     readonly azs: readonly string[];
     readonly publicSubnetCidrs: readonly string[];
     readonly privateSubnetCidrs: readonly string[];
+  };
+  readonly data: Omit<z.output<typeof dataSchema>, "redis"> & {
+    readonly redis: Omit<z.output<typeof dataSchema>["redis"], "enabled"> & { readonly enabled: boolean };
   };
   /** `open-webui/aws/<name>.tfstate`-style key of this env's main stack. */
   readonly stateKey: string;
@@ -219,6 +305,20 @@ function deriveNetwork(env: Parsed, fail: (path: string, problem: string, fix: s
   return { ...n, azs, publicSubnetCidrs, privateSubnetCidrs };
 }
 
+function deriveData(env: Parsed, fail: (path: string, problem: string, fix: string) => void): EnvConfig["data"] {
+  const { aurora, redis } = env.data;
+  if (aurora.minAcu > aurora.maxAcu) fail("data.aurora.minAcu", `${aurora.minAcu} is above maxAcu ${aurora.maxAcu}`, "make minAcu ≤ maxAcu");
+  const owui = env.services.openwebui;
+  const multiReplica = owui.maxCount > 1;
+  if (redis.enabled === false && multiReplica) {
+    fail("data.redis.enabled", `is false while services.openwebui.maxCount is ${owui.maxCount}; Open WebUI replicas share websocket state only through Redis`, "enable Redis, or set services.openwebui.maxCount to 1");
+  }
+  for (const [name, svc] of Object.entries(env.services)) {
+    if (svc.minCount > svc.maxCount) fail(`services.${name}.minCount`, `${svc.minCount} is above maxCount ${svc.maxCount}`, "make minCount ≤ maxCount");
+  }
+  return { ...env.data, redis: { ...redis, enabled: redis.enabled ?? multiReplica } };
+}
+
 /** Turns zod issues into messages that name the path, the value and the fix. */
 function describeIssue(envName: string, issue: z.core.$ZodIssue): ConfigError {
   const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") || "(root)";
@@ -262,8 +362,9 @@ export function parseEnv(raw: unknown): EnvConfig {
   const errors: ConfigError[] = [];
   const fail = (path: string, problem: string, fix: string) => errors.push(new ConfigError(`${env.name}: ${path}`, problem, fix));
   const network = deriveNetwork(env, fail);
+  const data = deriveData(env, fail);
   if (errors.length > 0 || !network) throw new ConfigErrors(errors);
-  return { ...env, network, stateKey: `${env.state.keyPrefix}/${env.name}.tfstate` };
+  return { ...env, network, data, stateKey: `${env.state.keyPrefix}/${env.name}.tfstate` };
 }
 
 /** Declares an environment; parsing happens here, so a bad file fails as soon as it is imported. */

@@ -64,8 +64,8 @@ const MALFORMED: [string, (raw: any) => void, RegExp[]][] = [
   ["a bad ALB ingress CIDR", (r) => (r.security.albIngressCidrs = ["300.1.2.0/24"]), [/security\.albIngressCidrs\[0\]/, /octet above 255/]],
   ["a bad hostname", (r) => (r.hostname = "https://owui.example.com/"), [/test: hostname/, /is not a lower-case DNS hostname/, /no scheme/]],
   ["a hostname with upper case", (r) => (r.hostname = "OWUI.example.com"), [/hostname/, /OWUI\.example\.com/]],
-  ["an image with no tag or digest", (r) => (r.images = { openwebui: "ghcr.io/open-webui/open-webui" }), [/images\.openwebui/, /has no tag or digest/, /Fix: pin it/]],
-  ["an image tagged latest", (r) => (r.images = { litellm: "ghcr.io/berriai/litellm:latest" }), [/images\.litellm/, /tagged "latest"/]],
+  ["an image with no tag or digest", (r) => (r.services = { openwebui: { image: "ghcr.io/open-webui/open-webui" } }), [/services\.openwebui\.image/, /has no tag or digest/, /Fix: pin it/]],
+  ["an image tagged latest", (r) => (r.services = { litellm: { image: "ghcr.io/berriai/litellm:latest" } }), [/services\.litellm\.image/, /tagged "latest"/]],
   ["an unknown key", (r) => (r.network.singleNat = true), [/test: network/, /unknown key "singleNat"/, /fix its spelling/]],
   ["an unknown top-level key", (r) => (r.enviroment = "x"), [/unknown key "enviroment"/]],
   ["a wrong type", (r) => (r.network.singleNatGateway = "yes"), [/network\.singleNatGateway/, /expected boolean, got "yes"/]],
@@ -96,5 +96,28 @@ describe("malformed env configs are refused with path, value and fix", () => {
 describe("bootstrap config", () => {
   it("refuses an invalid bucket name, naming the field", () => {
     expect(() => defineBootstrap({ stateBucketName: "Bad_Bucket" })).toThrow(/bootstrap: stateBucketName: "Bad_Bucket" is not a valid S3 bucket name/);
+  });
+});
+
+describe("data and service cross-checks", () => {
+  it("refuses Redis off while Open WebUI may scale past one task", () => {
+    expect(refusal((r) => (r.services = { openwebui: { maxCount: 3 } }, r.data = { redis: { enabled: false } }))).toMatch(
+      /data\.redis\.enabled: is false while services\.openwebui\.maxCount is 3.*Fix: enable Redis/,
+    );
+  });
+  it("turns Redis on by default exactly when Open WebUI may run more than one task", () => {
+    expect(parseEnv({ ...baseEnvInput(), services: { openwebui: { maxCount: 2 } } }).data.redis.enabled).toBe(true);
+    expect(parseEnv(baseEnvInput()).data.redis.enabled).toBe(false);
+  });
+  it("refuses minAcu above maxAcu, and minCount above maxCount", () => {
+    expect(refusal((r) => (r.data = { aurora: { minAcu: 8, maxAcu: 4 } }))).toMatch(/data\.aurora\.minAcu: 8 is above maxAcu 4/);
+    expect(refusal((r) => (r.services = { litellm: { minCount: 3, maxCount: 2 } }))).toMatch(/services\.litellm\.minCount: 3 is above maxCount 2/);
+  });
+  it("refuses backups shorter than 7 days", () => {
+    expect(refusal((r) => (r.data = { aurora: { backupRetentionDays: 3 } }))).toMatch(/data\.aurora\.backupRetentionDays.*at least 7 days/);
+  });
+  it("prod runs 2 to 6 Open WebUI tasks, 2 Aurora instances and Redis; nonprod 1 task and no Redis", () => {
+    expect([prod.services.openwebui.minCount, prod.services.openwebui.maxCount, prod.data.aurora.instances, prod.data.redis.enabled]).toEqual([2, 6, 2, true]);
+    expect([nonprod.services.openwebui.minCount, nonprod.services.openwebui.maxCount, nonprod.data.aurora.instances, nonprod.data.redis.enabled]).toEqual([1, 1, 1, false]);
   });
 });
