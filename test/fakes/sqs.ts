@@ -48,8 +48,8 @@ export interface SqsFake extends AwsJsonFake {
   queueArn(name: string): string;
   /** Messages still in the queue (visible or in flight), oldest first. */
   messages(name: string): readonly FakeSqsMessage[];
-  /** Messages sent to the queue ever (for assertions). */
-  sentCount(name: string): number;
+  /** Every message ever sent to (or moved into) the queue, in order (for assertions). */
+  sent(name: string): readonly FakeSqsMessage[];
 }
 
 const md5 = (s: string) => createHash("md5").update(s, "utf8").digest("hex");
@@ -64,7 +64,7 @@ export async function startSqsFake(
   const region = options.region ?? "us-east-1";
   const now = options.now ?? Date.now;
   const queues = new Map<string, FakeQueue>();
-  const sent = new Map<string, number>();
+  const sent = new Map<string, FakeSqsMessage[]>();
   let base = "";
 
   const queueOf = (url: unknown): FakeQueue => {
@@ -90,13 +90,13 @@ export async function startSqsFake(
       messages: [],
     };
     queues.set(name, q);
-    sent.set(name, 0);
+    sent.set(name, []);
     return q;
   };
   const enqueue = (q: FakeQueue, body: string, attributes: Record<string, string> = {}): FakeSqsMessage => {
     const m: FakeSqsMessage = { messageId: randomUUID(), body, sentAt: now(), attributes, receiveCount: 0, invisibleUntil: 0 };
     q.messages.push(m);
-    sent.set(q.name, (sent.get(q.name) ?? 0) + 1);
+    sent.get(q.name)?.push(m);
     return m;
   };
   const findByReceipt = (q: FakeQueue, handle: unknown): FakeSqsMessage | undefined => q.messages.find((m) => m.receiptHandle === String(handle));
@@ -144,7 +144,7 @@ export async function startSqsFake(
           m.receiptHandle = undefined;
           m.invisibleUntil = 0;
           dlq.messages.push(m);
-          sent.set(dlq.name, (sent.get(dlq.name) ?? 0) + 1);
+          sent.get(dlq.name)?.push(m);
           continue;
         }
         m.receiveCount += 1;
@@ -220,6 +220,6 @@ export async function startSqsFake(
     queueUrl: (name) => `${base}/${SQS_ACCOUNT}/${queueOf(`/${name}`).name}`,
     queueArn: (name) => `arn:aws:sqs:${region}:${SQS_ACCOUNT}:${queueOf(`/${name}`).name}`,
     messages: (name) => [...queueOf(`/${name}`).messages],
-    sentCount: (name) => sent.get(name) ?? 0,
+    sent: (name) => [...(sent.get(name) ?? [])],
   };
 }

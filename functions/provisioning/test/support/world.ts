@@ -1,0 +1,136 @@
+/**
+ * One provisioning "world" for black-box runs: the SQS, Secrets Manager, Cognito and Open WebUI
+ * SCIM fakes on 127.0.0.1, the env the bundled handlers read, fresh instances of the bundles, and
+ * the zero-lost invariant. Used by the fault matrix, the producer/reconciler tests and the bench.
+ */
+import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { FAKE_AWS_ENV } from "../../../../test/fakes/aws-json.js";
+import { startCognitoFake, type CognitoFake } from "../../../../test/fakes/cognito.js";
+import { startOpenWebUiScimFake, type OpenWebUiScimFake } from "../../../../test/fakes/openwebui-scim.js";
+import { startSecretsManagerFake, type SecretsManagerFake } from "../../../../test/fakes/secrets-manager.js";
+import { startSqsFake, type FakeSqsMessage, type SqsFake } from "../../../../test/fakes/sqs.js";
+import {
+  BASE_ENV,
+  bundle,
+  importFresh,
+  postConfirmationEvent,
+  setEnv,
+  sqsClient,
+  type ProducerModule,
+  type ReconcilerModule,
+  type WorkerModule,
+} from "./harness.js";
+import { runSqsLoop, type SqsHandler, type SqsLoopOptions, type SqsLoopStats } from "./sqs-loop.js";
+
+export const QUEUE = "provisioning";
+export const DLQ = "provisioning-dlq";
+export const SECRET_NAME = "owui/scim-token";
+
+export interface World {
+  readonly sqs: SqsFake;
+  readonly sm: SecretsManagerFake;
+  readonly cognito: CognitoFake;
+  readonly owui: OpenWebUiScimFake;
+  readonly secretArn: string;
+  readonly queueUrl: string;
+  producer(): Promise<ProducerModule>;
+  worker(): Promise<WorkerModule>;
+  reconciler(): Promise<ReconcilerModule>;
+  /** Signs users up through the bundled producer (one PostConfirmation event each). */
+  signUp(users: readonly (string | Record<string, string>)[], producer?: ProducerModule): Promise<void>;
+  /** Puts a raw body on the queue (malformed messages, duplicates). */
+  sendRaw(body: string): Promise<void>;
+  /** Rotates the SCIM token in Secrets Manager (Open WebUI's side is `owui.token`). */
+  putSecret(value: string): Promise<void>;
+  /** Runs the SQS → worker loop until the queue is drained. */
+  drain(handler?: SqsHandler, options?: Partial<SqsLoopOptions>): Promise<SqsLoopStats>;
+  /** Checks that every message ever sent is either provisioned or in the DLQ; returns the DLQ. */
+  invariant(): { lost: FakeSqsMessage[]; dlq: readonly FakeSqsMessage[]; provisioned: number; stillQueued: number };
+  close(): Promise<void>;
+}
+
+export async function startWorld(env: Record<string, string | undefined> = {}): Promise<World> {
+  const [sqs, sm, cognito, owui] = await Promise.all([startSqsFake(), startSecretsManagerFake(), startCognitoFake(), startOpenWebUiScimFake({ token: "scim-token-1" })]);
+  const secretArn = sm.put(SECRET_NAME, owui.token);
+  const queueUrl = sqs.queueUrl(QUEUE);
+  const restoreEnv = setEnv({
+    ...BASE_ENV,
+    AWS_ENDPOINT_URL_SQS: sqs.url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url,
+    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.url,
+    QUEUE_URL: queueUrl,
+    SCIM_BASE_URL: owui.baseUrl,
+    SCIM_TOKEN_SECRET_ARN: secretArn,
+    USER_POOL_ID: cognito.userPoolId,
+    REQUEST_TIMEOUT_MS: "250",
+    ENQUEUE_BUDGET_MS: "1000",
+    WEBHOOK_URL: undefined,
+    ...env,
+  });
+  const client = sqsClient(sqs.url);
+  const smClient = new SecretsManagerClient({
+    endpoint: sm.url,
+    region: FAKE_AWS_ENV.AWS_REGION,
+    credentials: { accessKeyId: FAKE_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: FAKE_AWS_ENV.AWS_SECRET_ACCESS_KEY },
+  });
+  let producerInstance: ProducerModule | undefined;
+  let workerInstance: WorkerModule | undefined;
+
+  const world: World = {
+    sqs,
+    sm,
+    cognito,
+    owui,
+    secretArn,
+    queueUrl,
+    producer: async () => (producerInstance ??= await importFresh<ProducerModule>(bundle("producer").file)),
+    worker: async () => (workerInstance ??= await importFresh<WorkerModule>(bundle("worker").file)),
+    reconciler: () => importFresh<ReconcilerModule>(bundle("reconciler").file),
+    async signUp(users, producer) {
+      const p = producer ?? (await world.producer());
+      for (const u of users) {
+        const attrs = typeof u === "string" ? { email: u } : u;
+        const ev = postConfirmationEvent(attrs);
+        const out = await p.handler(ev);
+        if (out !== ev) throw new Error("producer did not return the event unchanged");
+      }
+    },
+    async sendRaw(body) {
+      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+    },
+    async putSecret(value) {
+      await smClient.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: value }));
+    },
+    async drain(handler, options = {}) {
+      const h = handler ?? (await world.worker()).handler;
+      return runSqsLoop({ sqs: client, queueUrl, queueArn: sqs.queueArn(QUEUE), handler: h, ...options });
+    },
+    invariant() {
+      const dlq = sqs.messages(DLQ);
+      const inDlq = new Set(dlq.map((m) => m.messageId));
+      const queued = sqs.messages(QUEUE);
+      const lost: FakeSqsMessage[] = [];
+      let provisioned = 0;
+      for (const m of sqs.sent(QUEUE)) {
+        if (inDlq.has(m.messageId) || queued.some((q) => q.messageId === m.messageId)) continue;
+        let email: unknown;
+        try {
+          email = (JSON.parse(m.body) as { email?: unknown }).email;
+        } catch {
+          email = undefined;
+        }
+        if (typeof email === "string" && owui.has(email.trim())) provisioned += 1;
+        else lost.push(m);
+      }
+      return { lost, dlq, provisioned, stillQueued: queued.length };
+    },
+    async close() {
+      restoreEnv();
+      client.destroy();
+      smClient.destroy();
+      await Promise.all([sqs.close(), sm.close(), cognito.close(), owui.close()]);
+    },
+  };
+  return world;
+}
