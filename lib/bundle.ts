@@ -5,7 +5,7 @@
  */
 import { buildSync, type BuildOptions } from "esbuild";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -37,6 +37,7 @@ export interface Bundle {
 }
 
 const cache = new Map<string, Bundle>();
+const FIXED_MTIME = new Date("2000-01-01T00:00:00Z");
 
 /** Bundles once per process and per output path. */
 export function bundleFunction(props: BundleProps): Bundle {
@@ -64,6 +65,8 @@ export function bundleFunction(props: BundleProps): Bundle {
     absWorkingDir: REPO_ROOT,
   };
   buildSync(options);
+  // A fixed mtime makes the zip TerraformAsset builds byte-identical across synths.
+  utimesSync(file, FIXED_MTIME, FIXED_MTIME);
   const bytesBuf = readFileSync(file);
   const bundle: Bundle = { dir, file, bytes: bytesBuf.length, sha256: createHash("sha256").update(bytesBuf).digest("base64") };
   cache.set(dir, bundle);

@@ -58,6 +58,12 @@ export interface SecurityOutputs {
   readonly webAclArn?: string;
 }
 
+/** A store or service group a client group may reach. */
+export interface ClientTarget {
+  readonly target: "database" | "services" | "redis" | "efs";
+  readonly port: number;
+}
+
 const HTTPS_ANYWHERE = "0.0.0.0/0";
 
 export class Security extends Construct implements SecurityOutputs {
@@ -72,6 +78,7 @@ export class Security extends Construct implements SecurityOutputs {
   readonly webAcl?: Wafv2WebAcl;
   readonly webAclArn?: string;
   private readonly name: (...parts: string[]) => string;
+  private readonly vpcId: string;
   private readonly albPorts = new Set<number>();
   private readonly internalPorts = new Set<number>();
 
@@ -81,6 +88,7 @@ export class Security extends Construct implements SecurityOutputs {
       throw new Error(`Security ${this.node.path}: albIngressCidrs is empty, so nobody could reach the ALB. List the corporate and VPN CIDRs.`);
     }
     this.name = (...parts) => resourceName(props.envName, ...parts);
+    this.vpcId = props.network.vpcId;
     const { aws } = props;
     const deletionWindowInDays = props.kmsDeletionWindowDays ?? 30;
 
@@ -222,6 +230,34 @@ export class Security extends Construct implements SecurityOutputs {
     this.internalPorts.add(port);
     this.egress(`services-to-services-${port}`, this.servicesSecurityGroup, port, `To other services: ${description}`, { referencedSecurityGroupId: this.servicesSecurityGroup.securityGroupId });
     this.ingress(`services-from-services-${port}`, this.servicesSecurityGroup, port, `From other services: ${description}`, { referencedSecurityGroupId: this.servicesSecurityGroup.securityGroupId });
+  }
+
+  /**
+   * A security group for a client of the platform's stores and services (e.g. a Lambda function in
+   * the VPC): egress to each target on its port (plus HTTPS for AWS APIs), and the matching ingress
+   * on the target group. Returns the new group.
+   */
+  addClientSecurityGroup(id: string, description: string, targets: readonly ClientTarget[]): SecurityGroupRef {
+    const client: SecurityGroupRef = {
+      securityGroupId: new SecurityGroup(this, `client-${id}`, {
+        name: this.name(id),
+        description,
+        vpcId: this.vpcId,
+        tags: { Name: this.name(id) },
+        lifecycle: { createBeforeDestroy: true },
+      }).id,
+    };
+    this.egress(`${id}-https-out`, client, 443, `${id}: HTTPS to AWS APIs and endpoints`, { cidrIpv4: HTTPS_ANYWHERE });
+    for (const t of targets) {
+      const target = this.targetGroup(t.target);
+      this.egress(`${id}-to-${t.target}-${t.port}`, client, t.port, `${id}: to ${t.target} on ${t.port}`, { referencedSecurityGroupId: target.securityGroupId });
+      this.ingress(`${t.target}-from-${id}-${t.port}`, target, t.port, `From ${id} on ${t.port}`, { referencedSecurityGroupId: client.securityGroupId });
+    }
+    return client;
+  }
+
+  private targetGroup(target: ClientTarget["target"]): SecurityGroupRef {
+    return { database: this.databaseSecurityGroup, services: this.servicesSecurityGroup, redis: this.redisSecurityGroup, efs: this.efsSecurityGroup }[target];
   }
 
   private storePath(id: string, target: SecurityGroupRef, port: number, what: string): void {
