@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for tests (functions/db-bootstrap and anything else that needs one).
 #
-#   eval "$(scripts/pg-test-server.sh start)"   # exports PG_TEST_URL and PG_TEST_DIR
+#   eval "$(scripts/pg-test-server.sh start)"   # exports PG_TEST_URL, PG_TEST_DIR (and PG_TEST_CA)
 #   ...run tests...
 #   scripts/pg-test-server.sh stop               # stops the server and deletes $PG_TEST_DIR
 #
@@ -19,6 +19,9 @@
 #   - listens on 127.0.0.1 only, on a free port (or $PG_TEST_PORT), socket inside the temp dir;
 #   - auth: the superuser `postgres` is trusted over TCP from 127.0.0.1 (no password); every other
 #     role must log in with a real scram-sha-256 password check (password_encryption=scram-sha-256);
+#   - TLS: when openssl is available, makes a throwaway CA and a server certificate for 127.0.0.1
+#     and localhost, turns `ssl` on (plain connections are still accepted) and exports
+#     PG_TEST_CA=<CA certificate file>, so clients can test certificate verification;
 #   - exports PG_TEST_URL=postgresql://postgres@127.0.0.1:<port>/postgres (superuser) and
 #     PG_TEST_DIR=<temp dir> (what `stop` needs).
 # Exit status is non-zero, with the reason on stderr, when no server can be had.
@@ -83,6 +86,19 @@ as_owner() {
   su -s /bin/sh "$OWNER" -c "$q"
 }
 
+# make_certs DIR: DIR/ca.crt, and DIR/server.{crt,key} signed by it for 127.0.0.1 and localhost.
+make_certs() {
+  local d="$1"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=pg-test-server CA" \
+    -keyout "$d/ca.key" -out "$d/ca.crt" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$d/server.key" -out "$d/server.csr"
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$d/server.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+    -extfile "$d/server.ext" -out "$d/server.crt"
+  chmod 0644 "$d/ca.crt" "$d/server.crt"
+}
+
 cmd_start() {
   local bin
   bin="$(find_bin_dir)" || { install_postgres; bin="$(find_bin_dir)" || die "postgresql installed but no server binaries found"; }
@@ -116,14 +132,29 @@ host    all       postgres  127.0.0.1/32   trust
 host    all       all       127.0.0.1/32   scram-sha-256
 EOF
 
+  local ssl_opts="" ca=""
+  if command -v openssl >/dev/null; then
+    if make_certs "$dir" >"$dir/openssl.log" 2>&1; then
+      install -o "$OWNER" -m 0644 "$dir/server.crt" "$dir/data/server.crt"
+      install -o "$OWNER" -m 0600 "$dir/server.key" "$dir/data/server.key"
+      ssl_opts="-c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key"
+      ca="$dir/ca.crt"
+    else
+      log "openssl failed (see $dir/openssl.log); starting without TLS"
+    fi
+  else
+    log "no openssl: starting without TLS"
+  fi
+
   local attempt
   for attempt in 1 2 3; do
     port="${PG_TEST_PORT:-$(pick_port)}"
     if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start \
-      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c password_encryption=scram-sha-256 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
+      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c password_encryption=scram-sha-256 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100 $ssl_opts" \
       >/dev/null 2>>"$dir/pg_ctl.log"; then
       log "started on 127.0.0.1:$port (data $dir/data, log $dir/server.log)"
       printf 'export PG_TEST_DIR=%q\n' "$dir"
+      if [[ -n "$ca" ]]; then printf 'export PG_TEST_CA=%q\n' "$ca"; fi
       printf 'export PG_TEST_URL=%q\n' "postgresql://postgres@127.0.0.1:$port/postgres"
       return 0
     fi
@@ -155,7 +186,7 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) shift; cmd_stop "${1:-}" ;;
   *)
-    echo "usage: eval \"\$($0 start)\"   # exports PG_TEST_URL, PG_TEST_DIR" >&2
+    echo "usage: eval \"\$($0 start)\"   # exports PG_TEST_URL, PG_TEST_DIR, PG_TEST_CA (when TLS is on)" >&2
     echo "       $0 stop [dir]            # default dir: \$PG_TEST_DIR" >&2
     exit 2
     ;;

@@ -260,6 +260,29 @@ describe.skipIf(!server)("db-bootstrap bundled handler against PostgreSQL", () =
     await c.end();
   });
 
+  it.skipIf(!server?.ca)("DB_SSL_MODE=verify-full: verified TLS with DB_SSL_CA_FILE, refused without the CA; the url works over TLS", async () => {
+    const svc = services("tls");
+    const env = process.env;
+    try {
+      Object.assign(env, { DB_SSL_MODE: "verify-full", DB_SSL_CA_FILE: "" });
+      // The test CA is not trusted by default: certificate verification must fail.
+      await expect(handler(event(svc))).rejects.toThrow(/cannot connect to .*DB_SSL_MODE=verify-full.*(self[- ]signed|unable to verify|certificate)/i);
+      env.DB_SSL_CA_FILE = srv.ca!;
+      const result = await handler(event(svc));
+      expect(result.services.map((s) => s.password)).toEqual(["stored", "stored"]);
+    } finally {
+      Object.assign(env, { DB_SSL_MODE: "disable", DB_SSL_CA_FILE: "" });
+    }
+    // The stored url verbatim over TLS, with libpq's sslmode=require semantics (encrypted, not
+    // verified), which is what the services' drivers apply; node-postgres needs uselibpqcompat for it.
+    const s = secretOf(svc[0]!.secretArn);
+    const c = new pg.Client({ connectionString: `${s.url}&uselibpqcompat=true` });
+    await c.connect();
+    const r = await c.query("SELECT ssl, current_user AS u FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+    expect(r.rows[0]).toEqual({ ssl: true, u: svc[0]!.role });
+    await c.end();
+  });
+
   it("works with a superuser master too (no GRANT needed)", async () => {
     const svc = services("su");
     const suSecret = sm.put(`${TAG}/su-master`, JSON.stringify({ username: new URL(srv.url).username || "postgres", password: "trust-auth-ignores-this" }));

@@ -1,5 +1,5 @@
 /**
- * A PostgreSQL server for the tests: PG_TEST_URL (superuser URL) when set, otherwise one started
+ * A PostgreSQL server for the tests: PG_TEST_URL (superuser URL; PG_TEST_CA when it has TLS) when set, otherwise one started
  * with scripts/pg-test-server.sh and stopped by `release()`. With no server available the tests
  * fail when CI=true and are skipped, loudly, otherwise.
  */
@@ -12,20 +12,22 @@ export interface PgServer {
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  /** CA certificate file when the server has TLS on (PG_TEST_CA), else undefined. */
+  readonly ca: string | undefined;
   /** Stops the server if this process started it. */
   release(): Promise<void>;
 }
 
 const SCRIPT = join(REPO_ROOT, "scripts", "pg-test-server.sh");
 
-function fromUrl(url: string, release: () => Promise<void>): PgServer {
+function fromUrl(url: string, ca: string | undefined, release: () => Promise<void>): PgServer {
   const u = new URL(url);
-  return { url, host: u.hostname, port: Number(u.port || 5432), release };
+  return { url, host: u.hostname, port: Number(u.port || 5432), ca: ca || undefined, release };
 }
 
 export function acquirePgServer(): PgServer | undefined {
   const given = process.env.PG_TEST_URL;
-  if (given) return fromUrl(given, async () => {});
+  if (given) return fromUrl(given, process.env.PG_TEST_CA, async () => {});
   let out: string;
   try {
     out = execFileSync(SCRIPT, ["start"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 });
@@ -40,7 +42,7 @@ export function acquirePgServer(): PgServer | undefined {
   const url = vars.PG_TEST_URL;
   const dir = vars.PG_TEST_DIR;
   if (!url || !dir) throw new Error(`${SCRIPT} start printed no PG_TEST_URL/PG_TEST_DIR:\n${out}`);
-  return fromUrl(url, async () => {
+  return fromUrl(url, vars.PG_TEST_CA, async () => {
     execFileSync(SCRIPT, ["stop", dir], { stdio: "ignore", timeout: 60_000 });
   });
 }
