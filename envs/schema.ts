@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { contains, overlaps, parseCidr, subnet, type Cidr } from "../lib/cidr.js";
 import { ConfigError, ConfigErrors } from "../lib/errors.js";
+import { imageProblem, PIN_FIX } from "../lib/image.js";
 
 // ---------------------------------------------------------------------------------------------
 // Reusable field types
@@ -44,15 +45,8 @@ const retentionDays = z
  * both. `latest` and untagged images are refused: they make deployments unrepeatable.
  */
 export const pinnedImage = z.string().superRefine((value, ctx) => {
-  const m = /^([a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)+)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/.exec(value);
-  const fix = `pin it, e.g. "ghcr.io/open-webui/open-webui:v0.6.41" or "…@sha256:<64 hex digits>"`;
-  if (!m) {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not a valid image reference. Fix: ${fix}` });
-  } else if (!m[2] && !m[3]) {
-    ctx.addIssue({ code: "custom", message: `"${value}" has no tag or digest, so every deploy may pull a different image. Fix: ${fix}` });
-  } else if (m[2] === "latest" && !m[3]) {
-    ctx.addIssue({ code: "custom", message: `"${value}" is tagged "latest", which moves. Fix: ${fix}` });
-  }
+  const problem = imageProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: `${problem}. Fix: ${PIN_FIX}` });
 });
 
 // ---------------------------------------------------------------------------------------------
