@@ -1,0 +1,483 @@
+/**
+ * The HCL gate: proves that the HCL `cdktf synth --hcl` writes (`cdk.tf`) is
+ * valid HCL that decodes to exactly the configuration of the JSON synth
+ * (`cdk.tf.json`) of the same stack.
+ *
+ * How it gets the HCL that `pnpm synth` writes: the CLI runs the app with
+ * `SYNTH_HCL_OUTPUT=true` and then rewrites every stack file with
+ * `format()` from `@cdktf/hcl-tools` (cli-core `SynthStack.formatHclFiles`).
+ * {@link synthHcl} does the same in-process: it synthesizes the app with
+ * `hclOutput: true` and formats each `cdk.tf` with that very function, loaded
+ * from the `cdktf-cli` package's own dependency tree. {@link synthWithCli}
+ * runs the real CLI once (about 3 s) for the tests that pin the in-process path
+ * to it byte for byte.
+ *
+ * How it compares: {@link parseHcl} parses `cdk.tf` with HashiCorp's parser
+ * (`@cdktf/hcl2json`, hclsyntax compiled to WASM). {@link normalizeJsonConfig}
+ * and {@link normalizeHclConfig} map both shapes to one canonical form and
+ * {@link diffConfigs} compares every value exactly. See those for the rules.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { parse } from "@cdktf/hcl2json";
+import type { App } from "cdktf";
+
+const requireHere = createRequire(import.meta.url);
+const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
+/** The app factory contract of `stacks/app.ts`. */
+export type AppFactory = (options: { outdir?: string; hclOutput?: boolean }) => App;
+
+/** One synthesized stack: its file's path and text. */
+export interface SynthStackFile {
+  readonly name: string;
+  readonly path: string;
+  readonly text: string;
+}
+
+/** The stacks of one synth, by stack name, and the outdir they live in. */
+export interface SynthOutput {
+  readonly outdir: string;
+  readonly stacks: Record<string, SynthStackFile>;
+  /** Removes `outdir`. */
+  cleanup(): void;
+}
+
+function readManifest(outdir: string): SynthOutput {
+  const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as {
+    stacks: Record<string, { name: string; synthesizedStackPath: string }>;
+  };
+  const stacks: Record<string, SynthStackFile> = {};
+  for (const [name, s] of Object.entries(manifest.stacks)) {
+    const path = join(outdir, s.synthesizedStackPath);
+    stacks[name] = { name, path, text: readFileSync(path, "utf8") };
+  }
+  return { outdir, stacks, cleanup: () => rmSync(outdir, { recursive: true, force: true }) };
+}
+
+/** Runs `fn` with SYNTH_HCL_OUTPUT unset, so the App option alone decides the mode. */
+function withoutHclEnv<T>(fn: () => T): T {
+  const saved = process.env.SYNTH_HCL_OUTPUT;
+  delete process.env.SYNTH_HCL_OUTPUT;
+  try {
+    return fn();
+  } finally {
+    if (saved !== undefined) process.env.SYNTH_HCL_OUTPUT = saved;
+  }
+}
+
+function synthInto(factory: AppFactory, hclOutput: boolean): SynthOutput {
+  const outdir = mkdtempSync(join(tmpdir(), hclOutput ? "hcl-gate-hcl-" : "hcl-gate-json-"));
+  withoutHclEnv(() => factory({ outdir, hclOutput }).synth());
+  return readManifest(outdir);
+}
+
+/** Synthesizes the app's JSON (`cdk.tf.json`) into a fresh temp dir. */
+export function synthJson(factory: AppFactory): SynthOutput {
+  return synthInto(factory, false);
+}
+
+/** `format` from the `@cdktf/hcl-tools` that `cdktf-cli` itself loads. */
+export async function cliHclFormat(): Promise<(hcl: string) => Promise<string>> {
+  const cliRequire = createRequire(requireHere.resolve("cdktf-cli/package.json"));
+  const tools = cliRequire("@cdktf/hcl-tools") as { format(hcl: string): Promise<string> };
+  return tools.format;
+}
+
+/**
+ * Synthesizes the app's HCL into a fresh temp dir and formats every stack file
+ * exactly as `cdktf synth --hcl` does, so the files are what `pnpm synth` writes.
+ */
+export async function synthHcl(factory: AppFactory): Promise<SynthOutput> {
+  const out = synthInto(factory, true);
+  const format = await cliHclFormat();
+  for (const stack of Object.values(out.stacks)) {
+    writeFileSync(stack.path, await format(stack.text));
+  }
+  return readManifest(out.outdir);
+}
+
+/**
+ * Runs the real CLI: `cdktf synth [--hcl] --output <tmp>` in the project root.
+ * `app` overrides cdktf.json's app command (e.g. `"tsx test/fixtures/hostile-stack.ts"`).
+ */
+export async function synthWithCli(options: { hcl: boolean; app?: string }): Promise<SynthOutput> {
+  const outdir = mkdtempSync(join(tmpdir(), "hcl-gate-cli-"));
+  const args = ["synth", "--output", outdir, ...(options.hcl ? ["--hcl"] : [])];
+  if (options.app) args.push("--app", options.app);
+  const env = { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1", FORCE_COLOR: "0" };
+  delete env.SYNTH_HCL_OUTPUT;
+  await promisify(execFile)(join(ROOT, "node_modules/.bin/cdktf"), args, {
+    cwd: ROOT,
+    env,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return readManifest(outdir);
+}
+
+/** Parses HCL with HashiCorp's parser (hcl2json). Throws on invalid HCL. */
+export async function parseHcl(text: string, filename = "cdk.tf"): Promise<Record<string, unknown>> {
+  return (await parse(filename, text)) as Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------------------
+// Templates and expressions
+//
+// A string in the JSON synth is a Terraform template (the text of a JSON
+// string). hcl2json returns an HCL quoted template in the same form: literal
+// text decoded, `$${`/`%%{` kept, each `${…}`/`%{…}` as its source text. The
+// formatter changes whitespace inside sequences, and escapes inside nested
+// string literals may be spelled differently, so a template is compared as its
+// parse: literal text (exact), and each sequence as its list of HCL tokens with
+// nested quoted strings decoded and canonicalized recursively.
+// ---------------------------------------------------------------------------
+
+/** A template part: literal text, or a sequence (`$` interpolation or `%` directive) as tokens. */
+export type TemplatePart = string | { readonly $: string[] } | { readonly "%": string[] };
+
+const OPERATORS = ["...", "==", "!=", "<=", ">=", "&&", "||", "=>", "::"];
+
+/** Reads the HCL expression of a template sequence whose body starts at `i`; `end` is past its `}`. */
+function readSequence(src: string, i: number): { tokens: string[]; end: number } {
+  const tokens: string[] = [];
+  let depth = 0;
+  while (i < src.length) {
+    const c = src[i]!;
+    const rest = src.slice(i);
+    if (/\s/.test(c)) {
+      i += 1;
+    } else if (c === '"') {
+      const { template, end } = readQuoted(src, i + 1);
+      tokens.push(JSON.stringify(parseTemplate(template)));
+      i = end;
+    } else if (rest.startsWith("<<") || c === "#" || rest.startsWith("//") || rest.startsWith("/*")) {
+      throw new Error(`Heredocs and comments are not supported in template sequences: ${src}`);
+    } else if (/[A-Za-z_]/.test(c)) {
+      const id = /^[A-Za-z_][A-Za-z0-9_-]*/.exec(rest)![0];
+      tokens.push(id);
+      i += id.length;
+    } else if (/[0-9]/.test(c)) {
+      const num = /^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(rest)![0];
+      tokens.push(num);
+      i += num.length;
+    } else if (c === "}" && depth === 0) {
+      return { tokens, end: i + 1 };
+    } else {
+      const op = OPERATORS.find((o) => rest.startsWith(o)) ?? c;
+      if ("{([".includes(op)) depth += 1;
+      if ("})]".includes(op)) depth -= 1;
+      tokens.push(op);
+      i += op.length;
+    }
+  }
+  throw new Error(`Unterminated template sequence in ${JSON.stringify(src)}`);
+}
+
+/**
+ * Reads an HCL quoted string whose body starts at `i` and returns its template
+ * text in JSON form: backslash escapes decoded, template sequences kept as source.
+ */
+function readQuoted(src: string, i: number): { template: string; end: number } {
+  let out = "";
+  while (i < src.length) {
+    const c = src[i]!;
+    if (c === '"') return { template: out, end: i + 1 };
+    if (c === "\\") {
+      const e = src[i + 1];
+      const simple: Record<string, string> = { n: "\n", r: "\r", t: "\t", '"': '"', "\\": "\\" };
+      if (e !== undefined && e in simple) {
+        out += simple[e];
+        i += 2;
+      } else if (e === "u" || e === "U") {
+        const len = e === "u" ? 4 : 8;
+        out += String.fromCodePoint(parseInt(src.slice(i + 2, i + 2 + len), 16));
+        i += 2 + len;
+      } else {
+        throw new Error(`Invalid escape \\${e} in ${JSON.stringify(src)}`);
+      }
+    } else if (src.startsWith("$${", i) || src.startsWith("%%{", i)) {
+      out += src.slice(i, i + 3);
+      i += 3;
+    } else if (src.startsWith("${", i) || src.startsWith("%{", i)) {
+      const { end } = readSequence(src, i + 2);
+      out += src.slice(i, end);
+      i = end;
+    } else {
+      out += c;
+      i += 1;
+    }
+  }
+  throw new Error(`Unterminated string literal in ${JSON.stringify(src)}`);
+}
+
+/** Parses template text (JSON form) into literal parts and token lists. */
+export function parseTemplate(text: string): TemplatePart[] {
+  const parts: TemplatePart[] = [];
+  let literal = "";
+  for (let i = 0; i < text.length; ) {
+    if (text.startsWith("$${", i) || text.startsWith("%%{", i)) {
+      literal += text.slice(i + 1, i + 3);
+      i += 3;
+    } else if (text.startsWith("${", i) || text.startsWith("%{", i)) {
+      if (literal) parts.push(literal);
+      literal = "";
+      const { tokens, end } = readSequence(text, i + 2);
+      parts.push(text[i] === "$" ? { $: tokens } : { "%": tokens });
+      i = end;
+    } else {
+      literal += text[i];
+      i += 1;
+    }
+  }
+  if (literal) parts.push(literal);
+  return parts;
+}
+
+/** The canonical text of a template: equal iff the templates mean the same. */
+export function canonicalTemplate(text: string): string {
+  return `tmpl:${JSON.stringify(parseTemplate(text))}`;
+}
+
+/** The canonical text of an expression given as bare source (a JSON reference string). */
+function canonicalReference(expr: string): string {
+  return canonicalTemplate("${" + expr + "}");
+}
+
+// ---------------------------------------------------------------------------
+// Normalization
+//
+// The same logical path (keys only, array indices skipped) decides how a
+// string is read, mirroring Terraform's decoding of JSON syntax:
+//  - "template": the default; compared with canonicalTemplate.
+//  - "literal": places Terraform decodes without an evaluation context, where
+//    JSON strings are literal (terraform {} incl. backend, variable default and
+//    description, output description, module source/version, provider alias).
+//    The JSON string s is canonicalized as the template that evaluates to s.
+//  - "reference": meta-arguments whose JSON strings are parsed as expressions
+//    (depends_on, provider, lifecycle ignore_changes/replace_triggered_by,
+//    variable type, moved from/to, import to/provider, module providers).
+//    The JSON string s is canonicalized as `${s}`; hcl2json shows a bare HCL
+//    expression as `${…}` too, and a quoted one as a literal, which differs.
+// `//` keys (cdktf metadata) exist only in the JSON and are dropped.
+// ---------------------------------------------------------------------------
+
+type StringKind = "template" | "literal" | "reference";
+
+function stringKind(path: readonly string[]): StringKind {
+  const [top, a, b, c, d] = path;
+  if (top === "terraform") return "literal";
+  if (top === "variable") {
+    if (b === "default" || b === "description") return "literal";
+    if (b === "type") return "reference";
+  }
+  if (top === "output") {
+    if (b === "description") return "literal";
+    if (b === "depends_on") return "reference";
+  }
+  if (top === "module") {
+    if (b === "source" || b === "version") return "literal";
+    if (b === "depends_on" || b === "providers") return "reference";
+  }
+  if (top === "provider" && b === "alias") return "literal";
+  if (top === "resource" || top === "data") {
+    if (c === "depends_on" || c === "provider") return "reference";
+    if (c === "lifecycle" && (d === "ignore_changes" || d === "replace_triggered_by")) return "reference";
+  }
+  if (top === "moved" && (a === "from" || a === "to")) return "reference";
+  if (top === "import" && (a === "to" || a === "provider")) return "reference";
+  return "template";
+}
+
+/** A canonical configuration tree: objects, arrays, and canonical strings/numbers/booleans/null. */
+export type Canonical = null | boolean | number | string | Canonical[] | { [key: string]: Canonical };
+
+function normalize(value: unknown, path: string[], side: "json" | "hcl"): Canonical {
+  if (value === null || typeof value === "boolean" || typeof value === "number") return value;
+  if (typeof value === "string") {
+    const kind = stringKind(path);
+    if (side === "hcl" || kind === "template") return canonicalTemplate(value);
+    if (kind === "literal") return canonicalTemplate(value.replace(/\$\{/g, "$$$${").replace(/%\{/g, "%%{"));
+    return canonicalReference(value);
+  }
+  if (Array.isArray(value)) return value.map((v) => normalize(v, path, side));
+  if (typeof value === "object") {
+    const out: Record<string, Canonical> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (k === "//") continue;
+      out[k] = normalize(v, [...path, k], side);
+    }
+    return out;
+  }
+  throw new Error(`Unexpected ${typeof value} at ${path.join(".")}`);
+}
+
+/** The JSON synth (`cdk.tf.json` parsed) in canonical form. */
+export function normalizeJsonConfig(config: unknown): Canonical {
+  return normalize(config, [], "json");
+}
+
+/**
+ * hcl2json's output in canonical form. Several `locals` blocks are merged into
+ * one object, as Terraform does (the JSON synth has one `locals` object).
+ */
+export function normalizeHclConfig(parsed: Record<string, unknown>): Canonical {
+  const out = normalize(parsed, [], "hcl") as Record<string, Canonical>;
+  if (Array.isArray(out.locals)) out.locals = Object.assign({}, ...(out.locals as object[]));
+  return out;
+}
+
+function isPlainObject(v: Canonical): v is { [key: string]: Canonical } {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Every difference between the canonical JSON synth and canonical HCL, as
+ * `path: message` lines; empty means equivalent. Strict: same keys, same array
+ * lengths, same types, equal canonical strings. The one shape difference it
+ * accepts is the one hcl2json introduces: a block becomes an array of objects,
+ * so a JSON object may match an HCL array holding exactly one object (a single
+ * block); the HCL side may also show it as an object (a map attribute).
+ */
+export function diffConfigs(json: Canonical, hcl: Canonical, path = "$"): string[] {
+  if (isPlainObject(json) && Array.isArray(hcl) && hcl.length === 1 && isPlainObject(hcl[0]!)) {
+    return diffConfigs(json, hcl[0]!, path);
+  }
+  if (isPlainObject(json) && isPlainObject(hcl)) {
+    const diffs: string[] = [];
+    for (const k of new Set([...Object.keys(json), ...Object.keys(hcl)])) {
+      if (!(k in hcl)) diffs.push(`${path}.${k}: missing in HCL`);
+      else if (!(k in json)) diffs.push(`${path}.${k}: only in HCL: ${JSON.stringify(hcl[k])}`);
+      else diffs.push(...diffConfigs(json[k]!, hcl[k]!, `${path}.${k}`));
+    }
+    return diffs;
+  }
+  if (Array.isArray(json) && Array.isArray(hcl)) {
+    if (json.length !== hcl.length) {
+      return [`${path}: JSON has ${json.length} elements, HCL ${hcl.length}`];
+    }
+    return json.flatMap((v, i) => diffConfigs(v, hcl[i]!, `${path}[${i}]`));
+  }
+  if (json === hcl) return [];
+  return [`${path}: JSON ${JSON.stringify(json)} != HCL ${JSON.stringify(hcl)}`];
+}
+
+/** Differences between a stack's JSON synth text and its HCL synth text ([] = equivalent). */
+export async function diffStack(jsonText: string, hclText: string): Promise<string[]> {
+  const hcl = normalizeHclConfig(await parseHcl(hclText));
+  return diffConfigs(normalizeJsonConfig(JSON.parse(jsonText)), hcl);
+}
+
+/** The HCL gate for one app: per stack, the differences between its HCL and its JSON. */
+export async function gateApp(factory: AppFactory): Promise<Record<string, string[]>> {
+  const json = synthJson(factory);
+  const hcl = await synthHcl(factory);
+  try {
+    return await gateOutputs(json, hcl);
+  } finally {
+    json.cleanup();
+    hcl.cleanup();
+  }
+}
+
+/** The HCL gate for two synth outputs of the same app (e.g. from {@link synthWithCli}). */
+export async function gateOutputs(json: SynthOutput, hcl: SynthOutput): Promise<Record<string, string[]>> {
+  const names = Object.keys(json.stacks).sort();
+  const hclNames = Object.keys(hcl.stacks).sort();
+  if (JSON.stringify(names) !== JSON.stringify(hclNames)) {
+    throw new Error(`Stacks differ: JSON ${names.join(",")} vs HCL ${hclNames.join(",")}`);
+  }
+  const result: Record<string, string[]> = {};
+  for (const name of names) {
+    result[name] = await diffStack(json.stacks[name]!.text, hcl.stacks[name]!.text);
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// Evaluation (for tests that must recover the exact value of a template)
+// ---------------------------------------------------------------------------
+
+/**
+ * Evaluates template text (JSON form, as in cdk.tf.json or hcl2json output) the
+ * way Terraform would, for the subset cdktf emits: literal text, references,
+ * string/number/bool/null literals, tuples, objects and `jsonencode(...)`.
+ * `ref` supplies the value of a reference such as `aws_s3_bucket.b.arn`.
+ * A template that is a single interpolation yields the expression's value;
+ * otherwise the parts are concatenated as strings. Throws on anything else.
+ */
+export function evaluateTemplate(text: string, ref: (address: string) => unknown): unknown {
+  return evaluateParts(parseTemplate(text), ref);
+}
+
+function evaluateParts(parts: TemplatePart[], ref: (address: string) => unknown): unknown {
+  const values = parts.map((p) => {
+    if (typeof p === "string") return p;
+    if ("%" in p) throw new Error(`Directives are not supported: %{${p["%"].join(" ")}}`);
+    return evaluateTokens(p.$, ref);
+  });
+  if (parts.length === 1 && typeof parts[0] !== "string") return values[0];
+  return values.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join("");
+}
+
+function evaluateTokens(tokens: string[], ref: (address: string) => unknown): unknown {
+  let i = 0;
+  const peek = () => tokens[i];
+  const take = (expected?: string) => {
+    const t = tokens[i++];
+    if (t === undefined || (expected !== undefined && t !== expected)) {
+      throw new Error(`Expected ${expected ?? "a token"} at ${i - 1} in ${tokens.join(" ")}`);
+    }
+    return t;
+  };
+  const expr = (): unknown => {
+    const t = take();
+    if (t.startsWith("[") && t.length > 1) return evaluateParts(JSON.parse(t) as TemplatePart[], ref);
+    if (t === "[") {
+      const items: unknown[] = [];
+      while (peek() !== "]") {
+        items.push(expr());
+        if (peek() === ",") take(",");
+      }
+      take("]");
+      return items;
+    }
+    if (t === "{") {
+      const obj: Record<string, unknown> = {};
+      while (peek() !== "}") {
+        const k = take();
+        const key = k.startsWith("[") ? evaluateParts(JSON.parse(k) as TemplatePart[], ref) : k;
+        take("=");
+        obj[String(key)] = expr();
+        if (peek() === ",") take(",");
+      }
+      take("}");
+      return obj;
+    }
+    if (t === "true" || t === "false") return t === "true";
+    if (t === "null") return null;
+    if (/^[0-9]/.test(t)) return Number(t);
+    if (t === "jsonencode" && peek() === "(") {
+      take("(");
+      const v = expr();
+      take(")");
+      return JSON.stringify(v);
+    }
+    if (/^[A-Za-z_]/.test(t)) {
+      let address = t;
+      while (peek() === "." && /^[A-Za-z_]/.test(tokens[i + 1] ?? "")) {
+        take(".");
+        address += "." + take();
+      }
+      return ref(address);
+    }
+    throw new Error(`Unsupported token ${t} in ${tokens.join(" ")}`);
+  };
+  const value = expr();
+  if (i !== tokens.length) throw new Error(`Trailing tokens in ${tokens.join(" ")}`);
+  return value;
+}
