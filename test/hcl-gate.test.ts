@@ -188,9 +188,11 @@ describe.runIf(buildApp)("buildApp(): cdk.tf ≡ cdk.tf.json", () => {
   });
 });
 
-describe.skipIf(buildApp)("buildApp()", () => {
-  it.todo("stacks/app.ts does not exist yet: the HCL gate runs once it exports buildApp");
-});
+if (!buildApp) {
+  describe("buildApp()", () => {
+    it.todo("stacks/app.ts does not exist yet: the HCL gate runs once it exports buildApp");
+  });
+}
 
 it("diffStack reports nothing for identical inputs", async () => {
   expect(await diffStack('{"locals": {"a": "b"}}', 'locals {\n  a = "b"\n}\n')).toEqual([]);

@@ -110,7 +110,7 @@ export async function synthWithCli(options: { hcl: boolean; app?: string }): Pro
   const outdir = mkdtempSync(join(tmpdir(), "hcl-gate-cli-"));
   const args = ["synth", "--output", outdir, ...(options.hcl ? ["--hcl"] : [])];
   if (options.app) args.push("--app", options.app);
-  const env = { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1", FORCE_COLOR: "0" };
+  const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1", FORCE_COLOR: "0" };
   delete env.SYNTH_HCL_OUTPUT;
   await promisify(execFile)(join(ROOT, "node_modules/.bin/cdktf"), args, {
     cwd: ROOT,
