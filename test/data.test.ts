@@ -89,11 +89,6 @@ function inlineStatements(s: Synthesized, rolePolicy: Json): Json[] {
   return (docs[docName(rolePolicy.policy)].source_policy_documents as string[]).flatMap((ref) => docs[docName(ref)].statement);
 }
 
-const one = (entries: [string, Json][]) => {
-  expect(entries).toHaveLength(1);
-  return entries[0]![1];
-};
-
 describe.each([
   ["nonprod", ENVS.nonprod],
   ["prod", ENVS.prod],
