@@ -108,7 +108,7 @@ describe("worker (bundled)", () => {
     logs = captureStdout();
     world = await startWorld({ REQUEST_TIMEOUT_MS: "5000" });
     const out = await (await world.worker()).handler(event([{ email: "late1@example.com" }, { email: "late2@example.com" }, "garbage"]), ctx(4000));
-    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(["m-0", "m-1", "m-2"]);
+    expect(out!.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(["m-0", "m-1", "m-2"]);
     expect(world.owui.count()).toBe(0);
   });
 
@@ -124,7 +124,7 @@ describe("worker (bundled)", () => {
     logs = captureStdout();
     world = await startWorld({ SCIM_BASE_URL: undefined });
     const out = await (await world.worker()).handler(event([{ email: "x@example.com" }, { email: "y@example.com" }]), ctx(30_000));
-    expect(out.batchItemFailures).toHaveLength(2);
+    expect(out!.batchItemFailures).toHaveLength(2);
     expect(logs.find((l) => /SCIM_BASE_URL is required/.test(String(l.errorMessage)))).toBeDefined();
   });
 });

@@ -8,7 +8,8 @@
  * imports resolve to this package's own pinned clients, standing in for the ones the nodejs22.x
  * runtime provides.
  */
-import { join } from "node:path";
+import { readdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { PostConfirmationTriggerEvent } from "aws-lambda";
@@ -16,7 +17,28 @@ import { bundleFunction, REPO_ROOT, type Bundle } from "../../../../lib/bundle.j
 import { BUNDLES, type HandlerName } from "../../src/config.js";
 import { FAKE_AWS_ENV } from "../../../../test/fakes/aws-json.js";
 
-export const OUT_ROOT = join(REPO_ROOT, "functions", "provisioning", ".gen");
+/**
+ * Per process: vitest runs test files in parallel forks, and bundleFunction empties its output
+ * folder before building, so a shared folder would race. Removed when the process exits.
+ */
+export const OUT_ROOT = join(REPO_ROOT, "functions", "provisioning", ".gen", `p${process.pid}`);
+process.once("exit", () => rmSync(OUT_ROOT, { recursive: true, force: true }));
+// Test workers are often killed rather than exiting: sweep folders of processes that are gone.
+for (const entry of (() => {
+  try {
+    return readdirSync(dirname(OUT_ROOT));
+  } catch {
+    return [];
+  }
+})()) {
+  const pid = /^p(\d+)$/.exec(entry)?.[1];
+  if (!pid || Number(pid) === process.pid) continue;
+  try {
+    process.kill(Number(pid), 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ESRCH") rmSync(join(dirname(OUT_ROOT), entry), { recursive: true, force: true });
+  }
+}
 
 export function bundle(name: HandlerName): Bundle {
   return bundleFunction({ ...BUNDLES[name], outRoot: OUT_ROOT });
@@ -52,6 +74,8 @@ export const BASE_ENV: Record<string, string | undefined> = {
   AWS_SESSION_TOKEN: undefined,
   AWS_EC2_METADATA_DISABLED: "true",
   AWS_MAX_ATTEMPTS: "2",
+  // Node 20 locally; the functions run on nodejs22.x.
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
 };
 
 export type LogLine = Record<string, unknown> & { level?: string; msg?: string };
