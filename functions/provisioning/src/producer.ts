@@ -123,7 +123,13 @@ export const handler = async <E extends TriggerEvent>(event: E): Promise<E> => {
     sqs ??= new SQSClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 } });
     const result = await enqueue(config, sqs, message);
     if (result.ok) {
-      log("info", "sign-up enqueued", { email: message.email, source: message.source, attempts: result.attempts, messageId: result.messageId });
+      emitMetrics(
+        namespace,
+        "producer",
+        { [METRICS.enqueued]: 1 },
+        { email: message.email, source: message.source, attempts: result.attempts, messageId: result.messageId },
+        "sign-up enqueued",
+      );
     } else {
       emitMetrics(
         namespace,

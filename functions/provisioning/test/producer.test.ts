@@ -59,6 +59,7 @@ describe("producer (bundled) → SQS", () => {
     expect(msg).toMatchObject({ v: 1, email: "grace.hopper@navy.mil", name: "Grace Hopper", sub: "sub-123", source: "PostConfirmation_ConfirmSignUp" });
     expect(new Date(String(msg!.confirmedAt)).getTime()).toBeGreaterThan(Date.now() - 60_000);
     expect(logs!.emf("EnqueueFailed")).toHaveLength(0);
+    expect(logs!.emf("Enqueued")).toMatchObject([{ Enqueued: 1, Function: "producer", email: "grace.hopper@navy.mil" }]);
   });
 
   it("names the user from name, else given + family, else the email's local part — never the sub", async () => {
