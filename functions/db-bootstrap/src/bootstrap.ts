@@ -1,8 +1,10 @@
 /**
  * The bootstrap itself: for each service, its role, its database, the database's privileges, the
- * public schema's owner, and the credentials in the service's secret. Safe to re-run: with nothing
- * to do it writes nothing (no PutSecretValue, no ALTER).
+ * public schema's owner, and the credentials in the service's secret; then, when the event has
+ * `redis`, the cache's AUTH token (redis.ts). Safe to re-run: with nothing to do it writes nothing
+ * (no PutSecretValue, no ALTER, no ModifyReplicationGroup).
  */
+import type { ElastiCacheClient } from "@aws-sdk/client-elasticache";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type pg from "pg";
 import type { BootstrapEvent, ServiceSpec } from "./event.js";
@@ -23,6 +25,7 @@ import {
   type MasterInfo,
   type Outcome,
 } from "./pg.js";
+import { ensureRedisAuthToken, type RedisOutcome, type RedisSettings } from "./redis.js";
 import { buildServiceSecret, parseServiceSecret, readMasterCredentials, readSecretString, secretIsCurrent, writeServiceSecret } from "./secrets.js";
 
 export interface ServiceSummary {
@@ -41,6 +44,17 @@ export interface ServiceSummary {
 
 export interface BootstrapResult {
   readonly services: ServiceSummary[];
+  /** Only when the event has `redis`; see RedisOutcome. Never the token. */
+  readonly redis?: RedisOutcome;
+}
+
+/** What the cache step needs; required when the event has `redis`. */
+export interface RedisDeps {
+  /** Created only when the event has `redis`. */
+  readonly elastiCache: () => ElastiCacheClient;
+  readonly settings: RedisSettings;
+  /** Lambda's `context.getRemainingTimeInMillis`, to stop waiting before the function times out. */
+  readonly remainingTimeMs?: () => number;
 }
 
 export type Logger = (msg: string, fields?: Record<string, unknown>) => void;
@@ -48,7 +62,14 @@ export type Logger = (msg: string, fields?: Record<string, unknown>) => void;
 /** One JSON line per event; never passwords. */
 export const jsonLogger: Logger = (msg, fields = {}) => console.log(JSON.stringify({ msg, ...fields }));
 
-export async function bootstrap(event: BootstrapEvent, sm: SecretsManagerClient, settings: DbSettings, log: Logger = jsonLogger): Promise<BootstrapResult> {
+export async function bootstrap(
+  event: BootstrapEvent,
+  sm: SecretsManagerClient,
+  settings: DbSettings,
+  log: Logger = jsonLogger,
+  redisDeps?: RedisDeps,
+): Promise<BootstrapResult> {
+  if (event.redis && !redisDeps) throw new Error("bootstrap: the event has redis but no ElastiCache client was given");
   const master = await readMasterCredentials(sm, event.masterSecretArn);
   let mc: pg.Client;
   try {
@@ -70,7 +91,19 @@ export async function bootstrap(event: BootstrapEvent, sm: SecretsManagerClient,
         throw err;
       }
     }
-    return { services };
+    if (!event.redis) return { services };
+    // Still under the advisory lock, so two invocations never store and set different tokens.
+    const spec = event.redis;
+    let redis: RedisOutcome;
+    try {
+      redis = await ensureRedisAuthToken(spec, { sm, ec: redisDeps!.elastiCache(), settings: redisDeps!.settings, log, remainingTimeMs: redisDeps!.remainingTimeMs });
+    } catch (e) {
+      const err = new Error(`redis (replication group "${spec.replicationGroupId}"): ${(e as Error).message}`, { cause: e });
+      err.name = (e as Error).name ?? "Error";
+      throw err;
+    }
+    log("redis ready", { replicationGroupId: spec.replicationGroupId, host: spec.host, port: spec.port, redis });
+    return { services, redis };
   } finally {
     await closeQuietly(mc);
   }

@@ -17,6 +17,20 @@ export interface ServiceSpec {
   readonly secretArn: string;
 }
 
+/**
+ * The optional cache: an ElastiCache (Redis OSS/Valkey) replication group created by Terraform
+ * without an AUTH token, and the empty secret that receives it (see redis.ts).
+ */
+export interface RedisSpec {
+  /** `aws_elasticache_replication_group.id`. */
+  readonly replicationGroupId: string;
+  /** ARN (or name) of the Secrets Manager secret that receives `{"host","port","authToken","url"}`. */
+  readonly secretArn: string;
+  /** Primary endpoint (what goes into the `url`). */
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface BootstrapEvent {
   /** ARN of the RDS-managed master secret (`{"username","password"}`). */
   readonly masterSecretArn: string;
@@ -24,6 +38,8 @@ export interface BootstrapEvent {
   readonly host: string;
   readonly port: number;
   readonly services: readonly ServiceSpec[];
+  /** Absent (or null): no cache step. */
+  readonly redis?: RedisSpec;
 }
 
 export class EventError extends Error {
@@ -56,6 +72,37 @@ function identifier(v: unknown, field: string): string {
   return v;
 }
 
+function bareHost(v: unknown, field: string): string {
+  const host = nonEmptyString(v, field);
+  if (/[\s/@?#]/.test(host)) throw new EventError(field, `must be a bare host name (${describe(host)})`);
+  return host;
+}
+
+function tcpPort(v: unknown, field: string): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 65535) {
+    throw new EventError(field, `must be an integer from 1 to 65535 (${describe(v)})`);
+  }
+  return v;
+}
+
+/** ElastiCache's rule for replication group ids: 1-40 letters, digits or hyphens, a letter first, no "--", no trailing "-". */
+export const REPLICATION_GROUP_ID = /^[A-Za-z](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,39}$/;
+
+function parseRedis(v: unknown): RedisSpec | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) throw new EventError("redis", `must be an object with replicationGroupId, secretArn, host, port (${describe(v)})`);
+  const id = v.replicationGroupId;
+  if (typeof id !== "string" || !REPLICATION_GROUP_ID.test(id)) {
+    throw new EventError("redis.replicationGroupId", `must be an ElastiCache replication group id (1-40 letters, digits or hyphens, a letter first, no "--" or trailing "-") (${describe(id)})`);
+  }
+  return {
+    replicationGroupId: id,
+    secretArn: nonEmptyString(v.secretArn, "redis.secretArn"),
+    host: bareHost(v.host, "redis.host"),
+    port: tcpPort(v.port, "redis.port"),
+  };
+}
+
 /** `event` may also be a JSON string (some invokers double-encode). */
 export function parseEvent(event: unknown): BootstrapEvent {
   let e = event;
@@ -69,12 +116,8 @@ export function parseEvent(event: unknown): BootstrapEvent {
   if (!isObject(e)) throw new EventError("event", `must be a JSON object (${describe(e)})`);
 
   const masterSecretArn = nonEmptyString(e.masterSecretArn, "masterSecretArn");
-  const host = nonEmptyString(e.host, "host");
-  if (/[\s/@?#]/.test(host)) throw new EventError("host", `must be a bare host name (${describe(host)})`);
-  const port = e.port;
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new EventError("port", `must be an integer from 1 to 65535 (${describe(port)})`);
-  }
+  const host = bareHost(e.host, "host");
+  const port = tcpPort(e.port, "port");
   if (!Array.isArray(e.services) || e.services.length === 0) {
     throw new EventError("services", `must be a non-empty array (${describe(e.services)})`);
   }
@@ -97,5 +140,6 @@ export function parseEvent(event: unknown): BootstrapEvent {
     }
     return spec;
   });
-  return { masterSecretArn, host, port, services };
+  const redis = parseRedis(e.redis);
+  return redis ? { masterSecretArn, host, port, services, redis } : { masterSecretArn, host, port, services };
 }

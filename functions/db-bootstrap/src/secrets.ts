@@ -104,6 +104,11 @@ export function secretIsCurrent(stored: ServiceSecret, wanted: ServiceSecret): b
 }
 
 export async function writeServiceSecret(sm: SecretsManagerClient, secretId: string, value: ServiceSecret): Promise<void> {
+  await writeSecretJson(sm, secretId, value);
+}
+
+/** PutSecretValue of `value` as JSON (a new AWSCURRENT version). The error never carries the value. */
+export async function writeSecretJson(sm: SecretsManagerClient, secretId: string, value: object): Promise<void> {
   try {
     await sm.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify(value) }));
   } catch (e) {

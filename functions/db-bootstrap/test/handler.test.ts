@@ -8,12 +8,16 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { bundleFunction } from "../../../lib/bundle.js";
 import { FAKE_AWS_ENV } from "../../../test/fakes/aws-json.js";
+import { faults, QueryError, startElastiCacheFake, type ElastiCacheFake } from "../../../test/fakes/elasticache.js";
 import { startSecretsManagerFake, type SecretsManagerFake } from "../../../test/fakes/secrets-manager.js";
 import { acquirePgServer } from "./helpers/pg-server.js";
 
 const server = acquirePgServer();
 
-type Handler = (event: unknown) => Promise<{ services: Array<{ service: string; database: string; role: string; password: string }> }>;
+type Handler = (
+  event: unknown,
+  context?: { getRemainingTimeInMillis(): number },
+) => Promise<{ services: Array<{ service: string; database: string; role: string; password: string }>; redis?: string }>;
 interface StoredSecret {
   engine: string;
   host: string;
@@ -32,6 +36,7 @@ const MASTER_PASSWORD = randomBytes(24).toString("base64url");
 describe.skipIf(!server)("db-bootstrap bundled handler against PostgreSQL", () => {
   const srv = server!;
   let sm: SecretsManagerFake;
+  let ec: ElastiCacheFake;
   let handler: Handler;
   let masterSecretArn: string;
   let bundleBytes = 0;
@@ -90,7 +95,15 @@ describe.skipIf(!server)("db-bootstrap bundled handler against PostgreSQL", () =
     // installs its own capture).
     vi.spyOn(console, "log").mockImplementation(() => {});
     sm = await startSecretsManagerFake();
-    Object.assign(process.env, FAKE_AWS_ENV, { AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url, DB_SSL_MODE: "disable", DB_MASTER_DATABASE: "postgres" });
+    ec = await startElastiCacheFake();
+    Object.assign(process.env, FAKE_AWS_ENV, {
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url,
+      AWS_ENDPOINT_URL_ELASTICACHE: ec.url,
+      DB_SSL_MODE: "disable",
+      DB_MASTER_DATABASE: "postgres",
+      REDIS_WAIT_SECONDS: "5",
+      REDIS_POLL_SECONDS: "0.02",
+    });
     await superuser((c) => c.query(`CREATE ROLE "${MASTER}" WITH LOGIN CREATEDB CREATEROLE PASSWORD '${MASTER_PASSWORD}'`));
     created.roles.push(MASTER);
     masterSecretArn = sm.put(`${TAG}/rds-master`, JSON.stringify({ username: MASTER, password: MASTER_PASSWORD }));
@@ -113,6 +126,7 @@ describe.skipIf(!server)("db-bootstrap bundled handler against PostgreSQL", () =
       }
     } finally {
       await sm?.close();
+      await ec?.close();
       await srv.release();
     }
   });
@@ -352,5 +366,254 @@ describe.skipIf(!server)("db-bootstrap bundled handler against PostgreSQL", () =
     for (const s of svc) seen.push(secretOf(s.secretArn).password);
     expect(new Set(seen).size).toBe(4); // master, two first passwords, one rotated
     for (const pw of seen) expect(all).not.toContain(pw);
+  });
+
+  describe("redis: the cache's AUTH token", () => {
+    interface RedisSecret {
+      host: string;
+      port: number;
+      authToken: string;
+      url: string;
+    }
+    let svc: ReturnType<typeof services>;
+    let n = 0;
+
+    beforeAll(async () => {
+      // One pair of services for all cache tests: after the first run the database part is a no-op.
+      svc = services("redis");
+      await handler(event(svc));
+    });
+
+    /** A fresh replication group (available, TLS, no token unless told) and its secret (empty unless told). */
+    function cache(opts: Parameters<ElastiCacheFake["addGroup"]>[1] = {}, secretValue?: (g: { host: string }) => string) {
+      const g = ec.addGroup(`${TAG}-r${++n}`, opts);
+      const secretArn = sm.put(`${TAG}/redis/${n}`, secretValue?.(g));
+      return { group: g, secretArn, redis: { replicationGroupId: g.id, secretArn, host: g.host, port: g.port } };
+    }
+    /** The tokens the group accepts once its pending modification (if any) has completed. */
+    const tokensOnceApplied = (g: { tokens: string[] }) => {
+      ec.completeModifications();
+      return g.tokens;
+    };
+    const withRedis = (redis: unknown) => ({ ...event(svc), redis });
+    const redisSecret = (arn: string) => JSON.parse(sm.value(arn)!) as RedisSecret;
+    const putsTo = (arn: string) => sm.calls.filter((c) => c.operation === "PutSecretValue" && c.input.SecretId === arn).length;
+    const ecCalls = (id: string, operation?: string) => ec.calls.filter((c) => c.input.ReplicationGroupId === id && (!operation || c.operation === operation));
+
+    it("first run stores the token, then sets it with ROTATE; a re-run changes nothing", async () => {
+      const c = cache();
+      const result = await handler(withRedis(c.redis));
+      expect(result.redis).toBe("stored");
+      expect(result.services.map((s) => s.password)).toEqual(["unchanged", "unchanged"]);
+      const s = redisSecret(c.secretArn);
+      expect(JSON.stringify(s)).toBe(
+        JSON.stringify({ host: c.group.host, port: 6379, authToken: s.authToken, url: `rediss://:${s.authToken}@${c.group.host}:6379/0` }),
+      );
+      expect(s.authToken).toMatch(/^[A-Za-z0-9_-]{64}$/);
+      expect(putsTo(c.secretArn)).toBe(1);
+      const modifies = ecCalls(c.group.id, "ModifyReplicationGroup");
+      expect(modifies.map((m) => m.input)).toEqual([
+        {
+          Action: "ModifyReplicationGroup",
+          Version: "2015-02-02",
+          ReplicationGroupId: c.group.id,
+          AuthToken: s.authToken,
+          AuthTokenUpdateStrategy: "ROTATE",
+          ApplyImmediately: "true",
+        },
+      ]);
+      expect(tokensOnceApplied(c.group)).toEqual([s.authToken]);
+
+      const callsBefore = ecCalls(c.group.id).length;
+      const again = await handler(withRedis(c.redis));
+      expect(again.redis).toBe("unchanged");
+      expect(putsTo(c.secretArn)).toBe(1);
+      expect(ecCalls(c.group.id, "ModifyReplicationGroup")).toHaveLength(1);
+      expect(ecCalls(c.group.id).slice(callsBefore).map((x) => x.operation)).toEqual(["DescribeReplicationGroups"]);
+      expect(redisSecret(c.secretArn)).toEqual(s);
+    });
+
+    it("an event without redis leaves ElastiCache alone and reports no redis", async () => {
+      const before = ec.calls.length;
+      const result = await handler(event(svc));
+      expect(result).not.toHaveProperty("redis");
+      expect(ec.calls.length).toBe(before);
+    });
+
+    it("a group that is modifying: waits until it is available, then modifies", async () => {
+      const c = cache();
+      ec.busyFor(c.group.id, 3);
+      const lines: string[] = [];
+      vi.mocked(console.log).mockImplementation((...a: unknown[]) => void lines.push(a.map(String).join(" ")));
+      let result;
+      try {
+        result = await handler(withRedis(c.redis));
+      } finally {
+        vi.mocked(console.log).mockImplementation(() => {});
+      }
+      expect(result.redis).toBe("stored");
+      expect(ecCalls(c.group.id).map((x) => x.operation)).toEqual([
+        "DescribeReplicationGroups", // modifying (1/3)
+        "DescribeReplicationGroups", // modifying (2/3)
+        "DescribeReplicationGroups", // modifying (3/3)
+        "DescribeReplicationGroups", // available
+        "ModifyReplicationGroup",
+      ]);
+      expect(lines.filter((l) => l.includes('"redis waiting"'))).toHaveLength(3);
+      expect(tokensOnceApplied(c.group)).toEqual([redisSecret(c.secretArn).authToken]);
+    });
+
+    it("a group that never becomes available: a clear error, the secret holds the token, and the next run sets that same token", async () => {
+      const c = cache();
+      ec.setStatus(c.group.id, "modifying");
+      process.env.REDIS_WAIT_SECONDS = "0.3";
+      const started = Date.now();
+      try {
+        await expect(handler(withRedis(c.redis))).rejects.toThrow(
+          new RegExp(
+            `^redis \\(replication group "${c.group.id}"\\): replication group "${c.group.id}" is still "modifying" after waiting 0 s \\(REDIS_WAIT_SECONDS=0\\.3\\); ` +
+              "the AUTH token was not set on it\\. The secret \\(redis\\.secretArn\\) already holds the token",
+          ),
+        );
+      } finally {
+        process.env.REDIS_WAIT_SECONDS = "5";
+      }
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(ecCalls(c.group.id, "ModifyReplicationGroup")).toHaveLength(0);
+      const s = redisSecret(c.secretArn);
+      expect(s.authToken).toMatch(/^[A-Za-z0-9_-]{64}$/);
+
+      ec.setStatus(c.group.id, "available");
+      const result = await handler(withRedis(c.redis));
+      expect(result.redis).toBe("stored");
+      expect(putsTo(c.secretArn)).toBe(1); // no new token
+      expect(ecCalls(c.group.id, "ModifyReplicationGroup").map((m) => m.input.AuthToken)).toEqual([s.authToken]);
+      expect(tokensOnceApplied(c.group)).toEqual([s.authToken]);
+    });
+
+    it("AuthTokenEnabled false with our secret stored (a crash after PutSecretValue): modifies again with the stored token", async () => {
+      const token = `${"S".repeat(48)}stored-token-xyz`;
+      const c = cache({}, (g) => JSON.stringify({ host: g.host, port: 6379, authToken: token, url: `rediss://:${token}@${g.host}:6379/0` }));
+      const result = await handler(withRedis(c.redis));
+      expect(result.redis).toBe("stored");
+      expect(putsTo(c.secretArn)).toBe(0);
+      expect(ecCalls(c.group.id, "ModifyReplicationGroup").map((m) => m.input.AuthToken)).toEqual([token]);
+      expect(tokensOnceApplied(c.group)).toEqual([token]);
+      expect((await handler(withRedis(c.redis))).redis).toBe("unchanged");
+    });
+
+    it("a pending modification of an earlier run that completes while we wait: no second modify", async () => {
+      const token = `${"P".repeat(48)}pending-token-xy`;
+      const c = cache({}, (g) => JSON.stringify({ host: g.host, port: 6379, authToken: token, url: `rediss://:${token}@${g.host}:6379/0` }));
+      // The earlier run's ModifyReplicationGroup went through, then the function died.
+      ec.modifyTakesDescribes = 3;
+      try {
+        c.group.pending = { tokens: [token], authTokenStatus: "SETTING", describesLeft: 3 };
+        c.group.status = "modifying";
+        const result = await handler(withRedis(c.redis));
+        expect(result.redis).toBe("unchanged");
+      } finally {
+        ec.modifyTakesDescribes = 1;
+      }
+      expect(putsTo(c.secretArn)).toBe(0);
+      expect(ecCalls(c.group.id, "ModifyReplicationGroup")).toHaveLength(0);
+      expect(tokensOnceApplied(c.group)).toEqual([token]);
+    });
+
+    it("a group that already has a token but an unusable secret: a new token, ROTATE keeps the old one valid (rotated)", async () => {
+      const old = "O".repeat(64);
+      for (const value of [undefined, () => "not json", (g: { host: string }) => JSON.stringify({ host: `${g.host}.old`, port: 6379, authToken: old, url: "x" })]) {
+        const c = cache({ tokens: [old] }, value);
+        const result = await handler(withRedis(c.redis));
+        expect(result.redis).toBe("rotated");
+        const s = redisSecret(c.secretArn);
+        expect(s.authToken).not.toBe(old);
+        expect(s.host).toBe(c.group.host);
+        expect(tokensOnceApplied(c.group)).toEqual([old, s.authToken]);
+        expect(ecCalls(c.group.id, "ModifyReplicationGroup").map((m) => m.input.AuthTokenUpdateStrategy)).toEqual(["ROTATE"]);
+      }
+    });
+
+    it("the group turns busy between describe and modify (InvalidReplicationGroupState): waits and retries", async () => {
+      const c = cache();
+      ec.failNext("ModifyReplicationGroup", faults.invalidState(c.group.id, "modifying"));
+      const result = await handler(withRedis(c.redis));
+      expect(result.redis).toBe("stored");
+      expect(ecCalls(c.group.id).map((x) => x.operation)).toEqual([
+        "DescribeReplicationGroups",
+        "ModifyReplicationGroup", // refused
+        "DescribeReplicationGroups",
+        "ModifyReplicationGroup",
+      ]);
+      const tokens = ecCalls(c.group.id, "ModifyReplicationGroup").map((m) => m.input.AuthToken);
+      expect(tokens[0]).toBe(tokens[1]);
+      expect(tokensOnceApplied(c.group)).toEqual([redisSecret(c.secretArn).authToken]);
+    });
+
+    it("stops waiting before the Lambda timeout (context.getRemainingTimeInMillis)", async () => {
+      const c = cache();
+      ec.setStatus(c.group.id, "modifying");
+      const started = Date.now();
+      await expect(handler(withRedis(c.redis), { getRemainingTimeInMillis: () => 15_010 })).rejects.toThrow(
+        /still "modifying" after waiting 0 s \(the function's timeout is near\)/,
+      );
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(ecCalls(c.group.id, "ModifyReplicationGroup")).toHaveLength(0);
+    });
+
+    it("clear errors: group not found, transit encryption off, deleting, ModifyReplicationGroup refused", async () => {
+      const missing = { ...cache().redis, replicationGroupId: `${TAG}-missing` };
+      await expect(handler(withRedis(missing))).rejects.toThrow(/^redis \(replication group "[a-z0-9-]+-missing"\): replication group "[a-z0-9-]+-missing" not found \(redis\.replicationGroupId\)/);
+      expect(sm.value(missing.secretArn)).toBeUndefined();
+
+      const plain = cache({ transitEncryptionEnabled: false });
+      await expect(handler(withRedis(plain.redis))).rejects.toThrow(/has transit encryption off; ElastiCache accepts an AUTH token only with TLS/);
+      expect(sm.value(plain.secretArn)).toBeUndefined(); // refused before storing anything
+
+      const gone = cache({ status: "deleting" });
+      await expect(handler(withRedis(gone.redis))).rejects.toThrow(/is "deleting"; the AUTH token was not set on it/);
+
+      const denied = cache();
+      ec.failNext("ModifyReplicationGroup", new QueryError("AccessDenied", "User is not authorized to perform: elasticache:ModifyReplicationGroup", 403));
+      await expect(handler(withRedis(denied.redis))).rejects.toThrow(/ModifyReplicationGroup failed: AccessDenied: User is not authorized/);
+      expect(redisSecret(denied.secretArn).authToken).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    });
+
+    it("a malformed redis field fails naming the field, before any AWS or database call", async () => {
+      const ok = cache().redis;
+      const cases: Array<[unknown, RegExp]> = [
+        ["owui-redis", /invalid event: redis must be an object/],
+        [{ ...ok, replicationGroupId: "Owui--redis" }, /invalid event: redis\.replicationGroupId must be an ElastiCache replication group id .*\(got "Owui--redis"\)/],
+        [{ ...ok, secretArn: undefined }, /invalid event: redis\.secretArn must be a non-empty string \(missing\)/],
+        [{ ...ok, host: "rediss://h:6379" }, /invalid event: redis\.host must be a bare host name/],
+        [{ ...ok, port: "6379" }, /invalid event: redis\.port must be an integer from 1 to 65535 \(got "6379"\)/],
+      ];
+      const before = { sm: sm.calls.length, ec: ec.calls.length };
+      for (const [redis, message] of cases) await expect(handler(withRedis(redis)), JSON.stringify(redis)).rejects.toThrow(message);
+      expect({ sm: sm.calls.length, ec: ec.calls.length }).toEqual(before);
+    });
+
+    it("never logs or returns the token, not even in an error", async () => {
+      const lines: string[] = [];
+      const orig = { log: console.log, error: console.error, warn: console.warn, info: console.info };
+      const capture = (...a: unknown[]) => void lines.push(a.map(String).join(" "));
+      Object.assign(console, { log: capture, error: capture, warn: capture, info: capture });
+      const c = cache();
+      const d = cache();
+      const outputs: string[] = [];
+      try {
+        outputs.push(JSON.stringify(await handler(withRedis(c.redis))));
+        outputs.push(JSON.stringify(await handler(withRedis(c.redis))));
+        ec.setStatus(d.group.id, "modifying");
+        process.env.REDIS_WAIT_SECONDS = "0.1";
+        outputs.push(String(await handler(withRedis(d.redis)).catch((e: Error) => `${e.name}: ${e.message}`)));
+      } finally {
+        process.env.REDIS_WAIT_SECONDS = "5";
+        Object.assign(console, orig);
+      }
+      expect(lines.some((l) => l.includes('"redis ready"'))).toBe(true);
+      const all = [...lines, ...outputs].join("\n");
+      for (const arn of [c.secretArn, d.secretArn]) expect(all).not.toContain(redisSecret(arn).authToken);
+    });
   });
 });

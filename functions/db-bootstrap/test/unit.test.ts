@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { EventError, parseEvent } from "../src/event.js";
 import { generatePassword, scramSha256Verifier, URL_SAFE_PASSWORD } from "../src/password.js";
 import { quoteIdent, settingsFromEnv } from "../src/pg.js";
+import { AUTH_TOKEN, buildRedisSecret, generateAuthToken, parseRedisSecret, redisSettingsFromEnv, redisUrl } from "../src/redis.js";
 import { buildServiceSecret, connectionUrl, parseServiceSecret, secretIsCurrent } from "../src/secrets.js";
 
 const good = {
@@ -141,5 +142,96 @@ describe("quoteIdent", () => {
     expect(quoteIdent("openwebui")).toBe('"openwebui"');
     expect(() => quoteIdent('x"; DROP ROLE postgres; --')).toThrow(/refusing identifier/);
     expect(() => quoteIdent("Upper")).toThrow(/refusing identifier/);
+  });
+});
+
+describe("parseEvent: redis", () => {
+  const redis = { replicationGroupId: "owui-prod-redis", secretArn: "arn:aws:secretsmanager:eu-west-1:111111111111:secret:owui/prod/redis-AbC", host: "master.owui-prod-redis.x.euw1.cache.amazonaws.com", port: 6379 };
+
+  it("is optional (absent or null) and parsed when present", () => {
+    expect(parseEvent(good).redis).toBeUndefined();
+    expect(parseEvent({ ...good, redis: null })).toEqual(good);
+    expect(parseEvent({ ...good, redis })).toEqual({ ...good, redis });
+    expect(parseEvent(JSON.stringify({ ...good, redis })).redis).toEqual(redis);
+    expect(parseEvent({ ...good, redis: { ...redis, replicationGroupId: "a" } }).redis?.replicationGroupId).toBe("a");
+    expect(parseEvent({ ...good, redis: { ...redis, replicationGroupId: `a${"b-c".repeat(13)}` } }).redis?.replicationGroupId).toHaveLength(40);
+  });
+
+  it.each([
+    ["redis", "owui-prod-redis"],
+    ["redis", [redis]],
+    ["redis.replicationGroupId", { ...redis, replicationGroupId: undefined }],
+    ["redis.replicationGroupId", { ...redis, replicationGroupId: "1redis" }],
+    ["redis.replicationGroupId", { ...redis, replicationGroupId: "owui--redis" }],
+    ["redis.replicationGroupId", { ...redis, replicationGroupId: "owui-redis-" }],
+    ["redis.replicationGroupId", { ...redis, replicationGroupId: "owui_redis" }],
+    ["redis.replicationGroupId", { ...redis, replicationGroupId: `a${"b".repeat(40)}` }],
+    ["redis.secretArn", { ...redis, secretArn: "" }],
+    ["redis.host", { ...redis, host: "redis://x:6379" }],
+    ["redis.host", { ...redis, host: 42 }],
+    ["redis.port", { ...redis, port: "6379" }],
+    ["redis.port", { ...redis, port: 65536 }],
+  ])("names %s when it is wrong", (field, value) => {
+    let err: unknown;
+    try {
+      parseEvent({ ...good, redis: value });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(EventError);
+    expect((err as EventError).field).toBe(field);
+    expect((err as Error).message).toMatch(new RegExp(`^invalid event: ${field.replace(/[.]/g, "\\$&")} `));
+  });
+});
+
+describe("redis auth token and secret", () => {
+  const target = { host: "master.r.x.use1.cache.amazonaws.com", port: 6379 };
+
+  it("tokens: 64 URL-safe characters that ElastiCache accepts, random", () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const t = generateAuthToken();
+      expect(t).toMatch(/^[A-Za-z0-9_-]{64}$/);
+      expect(t).toMatch(AUTH_TOKEN);
+      expect(encodeURIComponent(t)).toBe(t);
+      seen.add(t);
+    }
+    expect(seen.size).toBe(200);
+  });
+
+  it("AUTH_TOKEN follows ElastiCache's rules", () => {
+    expect("a".repeat(16)).toMatch(AUTH_TOKEN);
+    expect("a".repeat(128)).toMatch(AUTH_TOKEN);
+    expect("!&#$^<>-".repeat(2)).toMatch(AUTH_TOKEN);
+    for (const bad of ["a".repeat(15), "a".repeat(129), `${"a".repeat(16)}@`, `${"a".repeat(16)}"`, `${"a".repeat(16)}/`, `${"a".repeat(8)} ${"a".repeat(8)}`, `${"a".repeat(16)}é`]) {
+      expect(bad).not.toMatch(AUTH_TOKEN);
+    }
+  });
+
+  it("builds {host, port, authToken, url} with a rediss:// URL", () => {
+    const t = "T".repeat(64);
+    expect(JSON.stringify(buildRedisSecret({ ...target, authToken: t }))).toBe(
+      JSON.stringify({ host: target.host, port: 6379, authToken: t, url: `rediss://:${t}@${target.host}:6379/0` }),
+    );
+    expect(redisUrl({ ...target, authToken: "a#b&c!d<e>f$g^h-i" })).toBe(`rediss://:a%23b%26c!d%3Ce%3Ef%24g%5Eh-i@${target.host}:6379/0`);
+  });
+
+  it("reuses a stored token only for this host and port", () => {
+    const s = buildRedisSecret({ ...target, authToken: "T".repeat(64) });
+    expect(parseRedisSecret(JSON.stringify(s), target)).toEqual({ authToken: "T".repeat(64), current: true });
+    expect(parseRedisSecret(JSON.stringify({ ...s, url: "rediss://old" }), target)).toEqual({ authToken: "T".repeat(64), current: false });
+    expect(parseRedisSecret(JSON.stringify({ ...s, extra: 1 }), target)?.current).toBe(false);
+    for (const raw of [undefined, "", " ", "not json", "null", "[]", JSON.stringify({ ...s, host: "other" }), JSON.stringify({ ...s, port: "6379" }), JSON.stringify({ ...s, authToken: "short" }), JSON.stringify({ ...s, authToken: 42 })]) {
+      expect(parseRedisSecret(raw, target), String(raw)).toBeUndefined();
+    }
+  });
+
+  it("REDIS_WAIT_SECONDS / REDIS_POLL_SECONDS", () => {
+    expect(redisSettingsFromEnv({})).toEqual({ waitMs: 600_000, pollMs: 15_000 });
+    expect(redisSettingsFromEnv({ REDIS_WAIT_SECONDS: "0.5", REDIS_POLL_SECONDS: "0.05" })).toEqual({ waitMs: 500, pollMs: 50 });
+    expect(redisSettingsFromEnv({ REDIS_WAIT_SECONDS: "0" }).waitMs).toBe(0);
+    expect(() => redisSettingsFromEnv({ REDIS_WAIT_SECONDS: "ten" })).toThrow(/REDIS_WAIT_SECONDS must be a number of seconds/);
+    expect(() => redisSettingsFromEnv({ REDIS_WAIT_SECONDS: "-1" })).toThrow(/REDIS_WAIT_SECONDS/);
+    expect(() => redisSettingsFromEnv({ REDIS_POLL_SECONDS: "0" })).toThrow(/REDIS_POLL_SECONDS/);
   });
 });
