@@ -4,6 +4,7 @@
  * none of the escaping traps of `jsonencode` in HCL) are involved.
  */
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { Construct } from "constructs";
 
 export interface PolicyCondition {
@@ -33,18 +34,54 @@ export interface PolicyStatement {
   readonly conditions?: readonly PolicyCondition[];
 }
 
+function toBlocks(statements: readonly PolicyStatement[]) {
+  return statements.map((s) => ({
+    sid: s.sid,
+    effect: s.effect ?? "Allow",
+    actions: [...s.actions],
+    resources: s.resources ? [...s.resources] : undefined,
+    principals: s.principals?.map((p) => ({ type: p.type, identifiers: [...p.identifiers] })),
+    condition: s.conditions?.map((c) => ({ test: c.test, variable: c.variable, values: [...c.values] })),
+  }));
+}
+
 /** Creates an `aws_iam_policy_document`; use `.json` as the policy. */
 export function policyDocument(scope: Construct, id: string, statements: readonly PolicyStatement[]): DataAwsIamPolicyDocument {
-  return new DataAwsIamPolicyDocument(scope, id, {
-    statement: statements.map((s) => ({
-      sid: s.sid,
-      effect: s.effect ?? "Allow",
-      actions: [...s.actions],
-      resources: s.resources ? [...s.resources] : undefined,
-      principals: s.principals?.map((p) => ({ type: p.type, identifiers: [...p.identifiers] })),
-      condition: s.conditions?.map((c) => ({ test: c.test, variable: c.variable, values: [...c.values] })),
-    })),
-  });
+  return new DataAwsIamPolicyDocument(scope, id, { statement: toBlocks(statements) });
+}
+
+/**
+ * A role's inline policy that grows with `add()`: nothing is created until the first statement, so
+ * a role that is never granted anything stays empty (least privilege by default).
+ */
+export class InlinePolicy {
+  private readonly statements: PolicyStatement[] = [];
+  private document?: DataAwsIamPolicyDocument;
+
+  constructor(
+    private readonly scope: Construct,
+    private readonly id: string,
+    private readonly roleName: string,
+  ) {}
+
+  /** Adds statements; a statement id may appear only once per policy. */
+  add(...statements: readonly PolicyStatement[]): void {
+    for (const s of statements) {
+      if (this.statements.some((t) => t.sid === s.sid)) throw new Error(`${this.scope.node.path}: policy statement "${s.sid}" is granted twice; give each grant its own sid`);
+      this.statements.push(s);
+    }
+    if (this.document) {
+      this.document.putStatement(toBlocks(this.statements));
+      return;
+    }
+    this.document = policyDocument(this.scope, `${this.id}-document`, this.statements);
+    new IamRolePolicy(this.scope, this.id, { name: this.id, role: this.roleName, policy: this.document.json });
+  }
+
+  /** The statements granted so far. */
+  get granted(): readonly PolicyStatement[] {
+    return this.statements;
+  }
 }
 
 /** The statement every bucket/queue policy carries: deny any request not made over TLS. */

@@ -8,12 +8,14 @@ import type { EnvConfig } from "../envs/schema.js";
 import { useRemoteState } from "../lib/backend.js";
 import type { AwsContext } from "../lib/context.js";
 import { defaultTags } from "../lib/naming.js";
+import { Data } from "../modules/data/index.js";
 import { Network } from "../modules/network/index.js";
 import { Security } from "../modules/security/index.js";
 
 export class PlatformStack extends TerraformStack {
   readonly network: Network;
   readonly security: Security;
+  readonly data: Data;
 
   constructor(scope: Construct, id: string, env: EnvConfig) {
     super(scope, id);
@@ -51,6 +53,17 @@ export class PlatformStack extends TerraformStack {
       kmsKeyArn: this.security.workloadKey.keyArn,
       retentionDays: env.network.flowLogs.retentionDays,
       trafficType: env.network.flowLogs.trafficType,
+    });
+
+    this.data = new Data(this, "data", {
+      envName: env.name,
+      aws,
+      network: this.network,
+      security: this.security,
+      config: env.data,
+      logRetentionDays: env.logRetentionDays,
+      databases: ["openwebui", "litellm"],
+      fileSystemConsumers: [{ name: "openwebui", path: "/app/backend/data", uid: 1000, gid: 1000 }],
     });
 
     new TerraformOutput(this, "vpc_id", { value: this.network.vpcId });

@@ -45,6 +45,10 @@ describe.each([
         "services out tcp/6379-6379 sg:redis",
         "redis in tcp/6379-6379 sg:services",
         `endpoints in tcp/443-443 ${env.network.vpcCidr}`,
+        // The data layer's db-bootstrap function, a client group of its own:
+        "client-db-bootstrap out tcp/443-443 0.0.0.0/0",
+        "client-db-bootstrap out tcp/5432-5432 sg:database",
+        "database in tcp/5432-5432 sg:client-db-bootstrap",
       ].sort(),
     );
   });
@@ -84,6 +88,7 @@ describe.each([
         values: [
           `arn:\${data.aws_partition.partition.partition}:logs:us-east-1:\${data.aws_caller_identity.current.account_id}:log-group:/owui/${env.name}/*`,
           `arn:\${data.aws_partition.partition.partition}:logs:us-east-1:\${data.aws_caller_identity.current.account_id}:log-group:/aws/lambda/owui-${env.name}-*`,
+          `arn:\${data.aws_partition.partition.partition}:logs:us-east-1:\${data.aws_caller_identity.current.account_id}:log-group:/aws/rds/cluster/owui-${env.name}-*`,
         ],
       },
     ]);

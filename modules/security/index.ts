@@ -117,6 +117,8 @@ export class Security extends Construct implements SecurityOutputs {
           values: [
             `arn:${aws.partition}:logs:${aws.region}:${aws.accountId}:log-group:/owui/${props.envName}/*`,
             `arn:${aws.partition}:logs:${aws.region}:${aws.accountId}:log-group:/aws/lambda/${this.name()}-*`,
+            // RDS names its log groups itself: /aws/rds/cluster/<cluster id>/postgresql.
+            `arn:${aws.partition}:logs:${aws.region}:${aws.accountId}:log-group:/aws/rds/cluster/${this.name()}-*`,
           ],
         },
       ],
