@@ -5,7 +5,7 @@
  */
 import { buildSync, type BuildOptions } from "esbuild";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -46,11 +46,16 @@ export function bundleFunction(props: BundleProps): Bundle {
   const hit = cache.get(dir);
   if (hit) return hit;
   const file = join(dir, "index.mjs");
-  rmSync(dir, { recursive: true, force: true });
+  // Several processes (parallel test files, a synth) may bundle at once: build to a private temp
+  // file, then rename it into place atomically; the folder only ever holds a complete index.mjs.
+  const tmpDir = join(dirname(dir), ".tmp");
+  const tmp = join(tmpDir, `${name}-${process.pid}-${Date.now()}.mjs`);
+  mkdirSync(tmpDir, { recursive: true });
   mkdirSync(dir, { recursive: true });
+  for (const stray of readdirSync(dir)) if (stray !== "index.mjs") rmSync(join(dir, stray), { recursive: true, force: true });
   const options: BuildOptions = {
     entryPoints: [join(REPO_ROOT, "functions", props.pkg, props.entry)],
-    outfile: file,
+    outfile: tmp,
     bundle: true,
     minify: true,
     platform: "node",
@@ -66,7 +71,9 @@ export function bundleFunction(props: BundleProps): Bundle {
   };
   buildSync(options);
   // A fixed mtime makes the zip TerraformAsset builds byte-identical across synths.
-  utimesSync(file, FIXED_MTIME, FIXED_MTIME);
+  utimesSync(tmp, FIXED_MTIME, FIXED_MTIME);
+  renameSync(tmp, file);
+  if (!existsSync(file)) throw new Error(`bundle ${file} vanished after rename`);
   const bytesBuf = readFileSync(file);
   const bundle: Bundle = { dir, file, bytes: bytesBuf.length, sha256: createHash("sha256").update(bytesBuf).digest("base64") };
   cache.set(dir, bundle);

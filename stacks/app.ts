@@ -3,6 +3,7 @@ import { App } from "cdktf";
 import { bootstrap } from "../envs/bootstrap.js";
 import { ENVIRONMENTS } from "../envs/index.js";
 import { BootstrapStack } from "./bootstrap-stack.js";
+import { CertificateStack } from "./certificate-stack.js";
 import { PlatformStack } from "./platform-stack.js";
 
 export interface BuildAppOptions {
@@ -15,6 +16,9 @@ export interface BuildAppOptions {
 export function buildApp(options: BuildAppOptions = {}): App {
   const app = new App({ outdir: options.outdir, hclOutput: options.hclOutput, skipValidation: false });
   new BootstrapStack(app, "bootstrap", bootstrap);
-  for (const env of ENVIRONMENTS) new PlatformStack(app, env.name, env);
+  for (const env of ENVIRONMENTS) {
+    const certificate = new CertificateStack(app, `${env.name}-certificate`, env);
+    new PlatformStack(app, env.name, { env, certificate });
+  }
   return app;
 }

@@ -8,17 +8,28 @@ import type { EnvConfig } from "../envs/schema.js";
 import { useRemoteState } from "../lib/backend.js";
 import type { AwsContext } from "../lib/context.js";
 import { defaultTags } from "../lib/naming.js";
+import { Compute } from "../modules/compute/index.js";
 import { Data } from "../modules/data/index.js";
 import { Network } from "../modules/network/index.js";
 import { Security } from "../modules/security/index.js";
+import type { CertificateStack } from "./certificate-stack.js";
+import { addOpenWebUi } from "./services.js";
+
+export interface PlatformStackProps {
+  readonly env: EnvConfig;
+  /** The env's certificate stack (deployed first); its ARN arrives through remote state. */
+  readonly certificate: CertificateStack;
+}
 
 export class PlatformStack extends TerraformStack {
   readonly network: Network;
   readonly security: Security;
   readonly data: Data;
+  readonly compute: Compute;
 
-  constructor(scope: Construct, id: string, env: EnvConfig) {
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id);
+    const { env } = props;
     new AwsProvider(this, "aws", { region: env.region, defaultTags: [{ tags: defaultTags(env.name, env.tags) }] });
     useRemoteState(this, env.state, env.stateKey);
     const aws: AwsContext = {
@@ -45,10 +56,6 @@ export class PlatformStack extends TerraformStack {
       wafEnabled: env.security.wafEnabled,
       kmsDeletionWindowDays: env.security.kmsDeletionWindowDays,
     });
-    // Until the compute layer's service factory opens these per service (next layer).
-    this.security.allowAlbToServices(8080, "Open WebUI");
-    this.security.allowServiceToService(4000, "LiteLLM");
-    this.security.allowServiceToService(8000, "mcpo");
     this.network.addFlowLog({
       kmsKeyArn: this.security.workloadKey.keyArn,
       retentionDays: env.network.flowLogs.retentionDays,
@@ -66,6 +73,29 @@ export class PlatformStack extends TerraformStack {
       fileSystemConsumers: [{ name: "openwebui", path: "/app/backend/data", uid: 1000, gid: 1000 }],
     });
 
+    this.compute = new Compute(this, "compute", {
+      envName: env.name,
+      aws,
+      network: this.network,
+      security: this.security,
+      hostname: env.hostname,
+      certificateArn: props.certificate.certificate.certificateArn,
+      logRetentionDays: env.logRetentionDays,
+      albDeletionProtection: env.compute.albDeletionProtection,
+      albIdleTimeoutSeconds: env.compute.albIdleTimeoutSeconds,
+      albAccessLogDays: env.compute.albAccessLogDays,
+      containerInsights: env.compute.containerInsights,
+      enableExecuteCommand: env.compute.enableExecuteCommand,
+    });
+    const services = { env, compute: this.compute, data: this.data, kmsKeyArn: this.security.workloadKey.keyArn };
+    addOpenWebUi(this, services);
+
+    new TerraformOutput(this, "alb_dns_name", { value: this.compute.albDnsName });
+    new TerraformOutput(this, "alb_zone_id", { value: this.compute.albZoneId });
+    new TerraformOutput(this, "app_url", { value: this.compute.appUrl });
+    new TerraformOutput(this, "certificate_validation_records", { value: props.certificate.certificate.validationRecords });
+    new TerraformOutput(this, "cluster_name", { value: this.compute.clusterName });
+    new TerraformOutput(this, "service_names", { value: this.compute.serviceNames });
     new TerraformOutput(this, "vpc_id", { value: this.network.vpcId });
     new TerraformOutput(this, "private_subnet_ids", { value: this.network.privateSubnetIds });
     new TerraformOutput(this, "workload_kms_key_arn", { value: this.security.workloadKey.keyArn });

@@ -7,6 +7,7 @@ import type { App } from "cdktf";
 import { parseEnv, type EnvConfig, type EnvInput } from "../../envs/schema.js";
 import { nonprod } from "../../envs/nonprod.js";
 import { prod } from "../../envs/prod.js";
+import { CertificateStack } from "../../stacks/certificate-stack.js";
 import { PlatformStack } from "../../stacks/platform-stack.js";
 
 export type Json = Record<string, any>;
@@ -47,7 +48,8 @@ export function synthPlatform(env: EnvConfig): Synthesized {
   const hit = cache.get(key);
   if (hit) return hit;
   const app: App = Testing.app();
-  const result = synthStack(new PlatformStack(app, env.name, env));
+  const certificate = new CertificateStack(app, `${env.name}-certificate`, env);
+  const result = synthStack(new PlatformStack(app, env.name, { env, certificate }));
   cache.set(key, result);
   return result;
 }

@@ -1,0 +1,245 @@
+/**
+ * Compute layer: the ECS cluster, the internet-facing HTTPS ALB (access logs, WAF, TLS 1.3 policy,
+ * HTTP → HTTPS redirect), the Cloud Map namespace services find each other in, and the service
+ * factory (`addService`).
+ *
+ * The ACM certificate lives in its own small stack (`<env>-certificate`, see {@link Certificate})
+ * so an empty account deploys without a cycle: certificate → DNS validation records (Cloudflare
+ * stack or by hand) → this layer waits for validation, then creates the HTTPS listener.
+ */
+import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
+import { AcmCertificateValidation } from "@cdktf/provider-aws/lib/acm-certificate-validation";
+import { DataAwsElbServiceAccount } from "@cdktf/provider-aws/lib/data-aws-elb-service-account";
+import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace";
+import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
+import { Construct } from "constructs";
+import type { AwsContext } from "../../lib/context.js";
+import { resourceName } from "../../lib/naming.js";
+import { denyInsecureTransport, policyDocument } from "../../lib/policy.js";
+import type { NetworkOutputs } from "../network/index.js";
+import type { Security } from "../security/index.js";
+import { FargateService, type ServiceContext } from "./service.js";
+import { validateServiceSpec, type ServiceSpec } from "./spec.js";
+
+export { FargateService } from "./service.js";
+export * from "./spec.js";
+
+export interface ComputeProps {
+  readonly envName: string;
+  readonly aws: AwsContext;
+  readonly network: Pick<NetworkOutputs, "vpcId" | "publicSubnetIds" | "privateSubnetIds">;
+  /** The security layer: its groups, its CMK, and `allowAlbToServices` / `allowServiceToService`. */
+  readonly security: Security;
+  /** Public hostname; the app URL is `https://<hostname>`. */
+  readonly hostname: string;
+  /** ARN of the ACM certificate for `hostname` (from the `<env>-certificate` stack). */
+  readonly certificateArn: string;
+  /** Minutes to wait for the certificate's DNS validation. @default 45 */
+  readonly certificateValidationTimeoutMinutes?: number;
+  readonly logRetentionDays: number;
+  /** @default true */
+  readonly albDeletionProtection?: boolean;
+  /** @default 300 */
+  readonly albIdleTimeoutSeconds?: number;
+  /** Days to keep ALB access logs. @default 90 */
+  readonly albAccessLogDays?: number;
+  /** @default "ELBSecurityPolicy-TLS13-1-2-2021-06" (TLS 1.3 and 1.2 only) */
+  readonly sslPolicy?: string;
+  /** @default "enhanced" */
+  readonly containerInsights?: "enhanced" | "enabled" | "disabled";
+  /** ECS Exec for every service. @default false */
+  readonly enableExecuteCommand?: boolean;
+}
+
+/** What other layers may use of the compute layer. */
+export interface ComputeOutputs {
+  readonly clusterName: string;
+  readonly clusterArn: string;
+  readonly albDnsName: string;
+  readonly albZoneId: string;
+  readonly albArn: string;
+  readonly appUrl: string;
+  /** Private DNS namespace services are discoverable in: `<service>.<namespaceName>`. */
+  readonly namespaceName: string;
+}
+
+export class Compute extends Construct implements ComputeOutputs {
+  readonly cluster: EcsCluster;
+  readonly alb: Lb;
+  readonly httpsListener: LbListener;
+  readonly accessLogBucket: S3Bucket;
+  readonly clusterName: string;
+  readonly clusterArn: string;
+  readonly albDnsName: string;
+  readonly albZoneId: string;
+  readonly albArn: string;
+  readonly appUrl: string;
+  readonly namespaceName: string;
+  private readonly services: FargateService[] = [];
+  private readonly ctx: ServiceContext;
+  private readonly props: ComputeProps;
+
+  constructor(scope: Construct, id: string, props: ComputeProps) {
+    super(scope, id);
+    this.props = props;
+    const name = (...parts: string[]) => resourceName(props.envName, ...parts);
+    const { aws, security } = props;
+
+    this.cluster = new EcsCluster(this, "cluster", {
+      name: name("cluster"),
+      setting: [{ name: "containerInsights", value: props.containerInsights ?? "enhanced" }],
+    });
+    this.clusterName = this.cluster.name;
+    this.clusterArn = this.cluster.arn;
+
+    this.namespaceName = `${name()}.internal`;
+    const namespace = new ServiceDiscoveryPrivateDnsNamespace(this, "namespace", {
+      name: this.namespaceName,
+      description: "Service discovery for the platform's services (reachable from ECS tasks and in-VPC functions)",
+      vpc: props.network.vpcId,
+    });
+
+    this.accessLogBucket = this.accessLogs(name("alb-logs"), props.albAccessLogDays ?? 90);
+
+    this.alb = new Lb(this, "alb", {
+      name: name("alb"),
+      loadBalancerType: "application",
+      internal: false,
+      subnets: [...props.network.publicSubnetIds],
+      securityGroups: [security.albSecurityGroup.securityGroupId],
+      dropInvalidHeaderFields: true,
+      desyncMitigationMode: "strictest",
+      enableDeletionProtection: props.albDeletionProtection ?? true,
+      idleTimeout: props.albIdleTimeoutSeconds ?? 300,
+      enableHttp2: true,
+      accessLogs: { bucket: this.accessLogBucket.bucket, prefix: "alb", enabled: true },
+      dependsOn: [this.accessLogBucket],
+    });
+    this.albDnsName = this.alb.dnsName;
+    this.albZoneId = this.alb.zoneId;
+    this.albArn = this.alb.arn;
+    this.appUrl = `https://${props.hostname}`;
+
+    // Waits until ACM has issued the certificate; the HTTPS listener uses the ARN it returns, so
+    // it is created only after validation (ALB refuses pending certificates).
+    const validation = new AcmCertificateValidation(this, "certificate-validation", {
+      certificateArn: props.certificateArn,
+      timeouts: { create: `${props.certificateValidationTimeoutMinutes ?? 45}m` },
+    });
+    this.httpsListener = new LbListener(this, "https", {
+      loadBalancerArn: this.alb.arn,
+      port: 443,
+      protocol: "HTTPS",
+      sslPolicy: props.sslPolicy ?? "ELBSecurityPolicy-TLS13-1-2-2021-06",
+      certificateArn: validation.certificateArn,
+      // Until a service claims the default route, unknown requests get a plain 404.
+      defaultAction: [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "Not found" } }],
+    });
+    new LbListener(this, "http-redirect", {
+      loadBalancerArn: this.alb.arn,
+      port: 80,
+      protocol: "HTTP",
+      defaultAction: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+    });
+    if (security.webAclArn) new Wafv2WebAclAssociation(this, "waf", { resourceArn: this.alb.arn, webAclArn: security.webAclArn });
+
+    this.ctx = {
+      envName: props.envName,
+      aws,
+      clusterArn: this.cluster.arn,
+      clusterName: this.cluster.name,
+      privateSubnetIds: props.network.privateSubnetIds,
+      servicesSecurityGroupId: security.servicesSecurityGroup.securityGroupId,
+      vpcId: props.network.vpcId,
+      kmsKeyArn: security.workloadKey.keyArn,
+      logRetentionDays: props.logRetentionDays,
+      namespaceId: namespace.id,
+      namespaceName: this.namespaceName,
+      alb: { httpsListenerArn: this.httpsListener.arn, albArnSuffix: this.alb.arnSuffix },
+    };
+  }
+
+  /**
+   * Creates a service from a spec, after validating it (and against the services already added):
+   * opens exactly its ports in the security chain and claims its ALB route.
+   */
+  addService(spec: ServiceSpec): FargateService {
+    validateServiceSpec(spec, this.services.map((s) => s.spec));
+    const withExec = { ...spec, enableExecuteCommand: spec.enableExecuteCommand ?? this.props.enableExecuteCommand ?? false };
+    const service = new FargateService(this, spec.name, withExec, this.ctx);
+    const { security } = this.props;
+    if (spec.routing.type !== "internal") security.allowAlbToServices(spec.targetPort ?? spec.port, spec.name);
+    // Service-to-service traffic reaches the service's own port only (never a routed sidecar's).
+    security.allowServiceToService(spec.port, spec.name);
+    if (spec.routing.type === "default") {
+      this.httpsListener.putDefaultAction([{ type: "forward", targetGroupArn: service.targetGroup!.arn }]);
+    }
+    this.services.push(service);
+    return service;
+  }
+
+  /** Names of the ECS services created so far. */
+  get serviceNames(): string[] {
+    return this.services.map((s) => s.serviceName);
+  }
+
+  private accessLogs(bucketName: string, days: number): S3Bucket {
+    const bucket = new S3Bucket(this, "alb-logs", { bucket: bucketName, forceDestroy: false });
+    new S3BucketOwnershipControls(this, "alb-logs-ownership", { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } });
+    new S3BucketPublicAccessBlock(this, "alb-logs-public-access", { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    new S3BucketVersioningA(this, "alb-logs-versioning", { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } });
+    // ALB log delivery supports only SSE-S3 (AES256), not SSE-KMS: a documented AWS limit.
+    new S3BucketServerSideEncryptionConfigurationA(this, "alb-logs-sse", { bucket: bucket.id, rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] });
+    new S3BucketLifecycleConfiguration(this, "alb-logs-lifecycle", {
+      bucket: bucket.id,
+      rule: [{ id: "expire-access-logs", status: "Enabled", filter: [{ prefix: "" }], expiration: [{ days }], noncurrentVersionExpiration: [{ noncurrentDays: 1 }] }],
+    });
+    const elbAccount = new DataAwsElbServiceAccount(this, "elb-account", {});
+    const logObjects = `${bucket.arn}/alb/AWSLogs/${this.props.aws.accountId}/*`;
+    new S3BucketPolicy(this, "alb-logs-policy", {
+      bucket: bucket.id,
+      policy: policyDocument(this, "alb-logs-policy-document", [
+        // Regions before August 2022 deliver as the regional ELB account; newer ones as the service.
+        { sid: "ElbAccountDeliversLogs", actions: ["s3:PutObject"], resources: [logObjects], principals: [{ type: "AWS", identifiers: [elbAccount.arn] }] },
+        { sid: "ElbServiceDeliversLogs", actions: ["s3:PutObject"], resources: [logObjects], principals: [{ type: "Service", identifiers: ["logdelivery.elasticloadbalancing.amazonaws.com"] }] },
+        denyInsecureTransport([bucket.arn, `${bucket.arn}/*`], ["s3:*"]),
+      ]).json,
+    });
+    return bucket;
+  }
+}
+
+export interface CertificateProps {
+  /** The hostname the certificate covers. */
+  readonly hostname: string;
+}
+
+/** The env's ACM certificate, DNS-validated; deployed in its own stack before the env stack. */
+export class Certificate extends Construct {
+  readonly certificate: AcmCertificate;
+  readonly certificateArn: string;
+  /** Set of `{domain_name, resource_record_name, resource_record_type, resource_record_value}`. */
+  readonly validationRecords: AcmCertificate["domainValidationOptions"];
+
+  constructor(scope: Construct, id: string, props: CertificateProps) {
+    super(scope, id);
+    this.certificate = new AcmCertificate(this, "Resource", {
+      domainName: props.hostname,
+      validationMethod: "DNS",
+      keyAlgorithm: "EC_prime256v1",
+      lifecycle: { createBeforeDestroy: true },
+    });
+    this.certificateArn = this.certificate.arn;
+    this.validationRecords = this.certificate.domainValidationOptions;
+  }
+}
