@@ -5,7 +5,8 @@
  */
 import { buildSync, type BuildOptions } from "esbuild";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { zipDeterministic } from "./zip.js";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -30,6 +31,8 @@ export interface Bundle {
   readonly dir: string;
   /** Absolute path of `index.mjs`. */
   readonly file: string;
+  /** Absolute path of a deterministic ZIP holding `index.mjs` (what Lambda runs; ship it as a FILE asset). */
+  readonly zip: string;
   /** Size of the minified bundle in bytes. */
   readonly bytes: number;
   /** Base64 SHA-256 of the bundle, for `source_code_hash`. */
@@ -75,7 +78,11 @@ export function bundleFunction(props: BundleProps): Bundle {
   renameSync(tmp, file);
   if (!existsSync(file)) throw new Error(`bundle ${file} vanished after rename`);
   const bytesBuf = readFileSync(file);
-  const bundle: Bundle = { dir, file, bytes: bytesBuf.length, sha256: createHash("sha256").update(bytesBuf).digest("base64") };
+  const zip = `${dir}.zip`;
+  const tmpZip = `${tmp}.zip`;
+  writeFileSync(tmpZip, zipDeterministic({ "index.mjs": bytesBuf }));
+  renameSync(tmpZip, zip);
+  const bundle: Bundle = { dir, file, zip, bytes: bytesBuf.length, sha256: createHash("sha256").update(bytesBuf).digest("base64") };
   cache.set(dir, bundle);
   return bundle;
 }

@@ -160,7 +160,8 @@ export class NodeFunction extends Construct implements NodeFunctionOutputs {
       }).json,
     });
 
-    const code = new TerraformAsset(this, "code", { path: props.bundle.dir, type: AssetType.ARCHIVE });
+    // A prebuilt deterministic zip: copied, not archived (no child process, byte-identical output).
+    const code = new TerraformAsset(this, "code", { path: props.bundle.zip, type: AssetType.FILE });
     this.resource = new LambdaFunction(this, "Resource", {
       functionName: props.name,
       description: props.description,

@@ -89,8 +89,8 @@ describe("NodeFunction", () => {
     expect(fn.logging_config).toEqual({ log_format: "JSON", log_group: ref(s, "aws_cloudwatch_log_group", "name") });
   });
 
-  it("ships the bundle folder as a zip asset with the bundle's hash", () => {
-    expect(fn.filename).toMatch(/^assets\/fn_code_[0-9A-F]+\/[0-9A-F]+\/archive\.zip$/);
+  it("ships the bundle's deterministic zip as a file asset with the bundle's hash", () => {
+    expect(fn.filename).toMatch(/^assets\/fn_code_[0-9A-F]+\/[0-9A-F]+\/index\.zip$/);
     expect(fn.source_code_hash).toBe(bundle.sha256);
   });
 
