@@ -2,6 +2,8 @@
  * Synth helpers for fine-grained assertions: synthesize a stack to its Terraform JSON and query
  * resources by type and construct path.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Testing, type TerraformStack } from "cdktf";
 import type { App } from "cdktf";
 import { parseEnv, type EnvConfig, type EnvInput } from "../../envs/schema.js";
@@ -79,4 +81,40 @@ export function policyOf(s: Synthesized, reference: string): Json {
   const doc = s.json.data?.aws_iam_policy_document?.[m[1]!];
   if (!doc) throw new Error(`no policy document ${m[1]}`);
   return doc;
+}
+
+/** The same queries as {@link synthStack}, over an already synthesized stack's JSON. */
+export function synthesizedOf(json: Json): Synthesized {
+  const resources = (type: string): [string, Json][] => Object.entries(json.resource?.[type] ?? {});
+  return {
+    json,
+    resources,
+    resource(type, nameIncludes = "") {
+      const hits = resources(type).filter(([n]) => n.includes(nameIncludes));
+      if (hits.length !== 1) throw new Error(`expected one ${type} matching "${nameIncludes}", found ${hits.map(([n]) => n).join(", ") || "none"}`);
+      return hits[0]![1];
+    },
+    data: (type) => Object.entries(json.data?.[type] ?? {}),
+    output: (name) => json.output?.[name],
+  };
+}
+
+const appCache = new Map<string, { certificate: Synthesized; platform: Synthesized }>();
+
+/**
+ * Synthesizes an env's certificate and platform stacks as one app (`app.synth()`), so cross-stack
+ * references resolve to `terraform_remote_state` as in `pnpm synth` (cached per env config).
+ */
+export function synthEnvApp(env: EnvConfig): { certificate: Synthesized; platform: Synthesized } {
+  const key = JSON.stringify(env);
+  const hit = appCache.get(key);
+  if (hit) return hit;
+  const app: App = Testing.app();
+  const certificate = new CertificateStack(app, `${env.name}-certificate`, env);
+  new PlatformStack(app, env.name, { env, certificate });
+  app.synth();
+  const read = (stack: string) => synthesizedOf(JSON.parse(readFileSync(join(app.outdir, "stacks", stack, "cdk.tf.json"), "utf8")) as Json);
+  const result = { certificate: read(`${env.name}-certificate`), platform: read(env.name) };
+  appCache.set(key, result);
+  return result;
 }
