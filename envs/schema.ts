@@ -135,13 +135,81 @@ function serviceSchema(d: { image: string; cpu: number; memoryMiB: number; minCo
   });
 }
 
+/** Bedrock model providers the model-id check accepts (the part before the first `.` of a model id). */
+export const BEDROCK_PROVIDERS = ["ai21", "amazon", "anthropic", "cohere", "deepseek", "meta", "mistral", "openai", "qwen", "stability", "writer"] as const;
+/** Cross-region inference profile prefixes, and the region family each may be called from. */
+export const INFERENCE_PROFILE_PREFIXES: Readonly<Record<string, RegExp>> = { us: /^us-/, eu: /^eu-/, apac: /^ap-/, global: /./ };
+/** `[<profile>.]<provider>.<model>[:N[:Nk]]`, e.g. `us.anthropic.claude-3-7-sonnet-20250219-v1:0` or `amazon.titan-text-express-v1`. */
+export const BEDROCK_MODEL_ID_RE = /^(?:(us|eu|apac|global)\.)?([a-z0-9]+)\.([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::\d+)?(?::\d+k)?$/;
+
+const bedrockModel = z.strictObject({
+  /** Name clients ask for (`model` in the OpenAI API); unique in the catalog. */
+  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._:-]{0,63}$/, { error: (i) => `"${String(i.input)}" is not a model name. Fix: 1–64 letters, digits, dots, dashes, colons or underscores, e.g. "claude-3-7-sonnet"` }),
+  /** Bedrock model id or inference profile id, e.g. `us.anthropic.claude-3-7-sonnet-20250219-v1:0`. */
+  modelId: z.string(),
+  /** Region LiteLLM calls Bedrock in. @default - the env's region */
+  region: region.optional(),
+});
+export type BedrockModelConfig = z.output<typeof bedrockModel>;
+
+/**
+ * The default catalog: one or more models of each family the platform promises (Claude, Llama,
+ * Mistral, Titan). Ids from the Bedrock model cards; the `us.` ones are cross-region inference
+ * profiles (these models have no on-demand throughput without one), so the default fits US regions.
+ */
+export const DEFAULT_MODELS: readonly BedrockModelConfig[] = [
+  { name: "claude-sonnet-4", modelId: "us.anthropic.claude-sonnet-4-20250514-v1:0" },
+  { name: "claude-3-7-sonnet", modelId: "us.anthropic.claude-3-7-sonnet-20250219-v1:0" },
+  { name: "claude-3-5-haiku", modelId: "us.anthropic.claude-3-5-haiku-20241022-v1:0" },
+  { name: "llama-3-3-70b", modelId: "us.meta.llama3-3-70b-instruct-v1:0" },
+  { name: "mistral-large", modelId: "mistral.mistral-large-2402-v1:0" },
+  { name: "titan-text-premier", modelId: "amazon.titan-text-premier-v1:0" },
+];
+
+const MCPO_SERVER_NAME_RE = /^[a-z][a-z0-9_-]{0,30}$/;
+/** One MCP server in Claude Desktop's `mcpServers` format: a stdio command, or a remote SSE / streamable-HTTP URL. Never holds secrets. */
+const mcpoServer = z.union([
+  z.strictObject({
+    /** Executable started inside the mcpo container, e.g. `uvx` or `npx`. */
+    command: z.string().min(1),
+    /** @default [] */
+    args: z.array(z.string()).default([]),
+  }),
+  z.strictObject({
+    type: z.enum(["sse", "streamable-http"]),
+    url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL. Fix: e.g. \"https://mcp.example.com/mcp\"" }),
+  }),
+]);
+export type McpoServerConfig = z.output<typeof mcpoServer>;
+
 const servicesSchema = z.strictObject({
   /** Open WebUI: the user-facing app. @default - 1 vCPU / 4 GiB, 1 task */
-  openwebui: serviceSchema({ image: "ghcr.io/open-webui/open-webui:v0.6.41", cpu: 1024, memoryMiB: 4096, minCount: 1, maxCount: 1 }).prefault({}),
+  openwebui: serviceSchema({ image: "ghcr.io/open-webui/open-webui:v0.6.41", cpu: 1024, memoryMiB: 4096, minCount: 1, maxCount: 1 })
+    .extend({
+      /** `ENABLE_PERSISTENT_CONFIG`: false makes env authoritative on every start (else the database wins after the first). @default false */
+      persistentConfig: z.boolean().default(false),
+      /** `BYPASS_MODEL_ACCESS_CONTROL`: every user sees every gateway model with no per-model registration. @default true */
+      bypassModelAccessControl: z.boolean().default(true),
+      /** `ENABLE_DIRECT_CONNECTIONS`: per-user connections to other OpenAI-compatible APIs. @default false */
+      directConnections: z.boolean().default(false),
+    })
+    .prefault({}),
   /** LiteLLM: the OpenAI-compatible gateway to Bedrock. @default - 0.5 vCPU / 1 GiB, 1 task */
-  litellm: serviceSchema({ image: "ghcr.io/berriai/litellm:v1.80.0-stable", cpu: 512, memoryMiB: 1024, minCount: 1, maxCount: 2 }).prefault({}),
+  litellm: serviceSchema({ image: "ghcr.io/berriai/litellm:v1.80.0-stable", cpu: 512, memoryMiB: 1024, minCount: 1, maxCount: 2 })
+    .extend({
+      /** The model catalog LiteLLM serves (and the only models its task role may invoke). @default - Claude, Llama, Mistral and Titan (US inference profiles) */
+      models: z.array(bedrockModel).default(() => DEFAULT_MODELS.map((m) => ({ ...m }))),
+      /** Bedrock model invocation logging to `/owui/<env>/bedrock-invocations` (an account-and-region-wide setting). @default true */
+      invocationLogging: z.boolean().default(true),
+    })
+    .prefault({}),
   /** mcpo: MCP servers as OpenAPI tool servers. @default - 0.25 vCPU / 0.5 GiB, 1 task */
-  mcpo: serviceSchema({ image: "ghcr.io/open-webui/mcpo:v0.0.20", cpu: 256, memoryMiB: 512, minCount: 1, maxCount: 1 }).prefault({}),
+  mcpo: serviceSchema({ image: "ghcr.io/open-webui/mcpo:v0.0.20", cpu: 256, memoryMiB: 512, minCount: 1, maxCount: 1 })
+    .extend({
+      /** MCP servers, by name (each is served at `/<name>`). @default - `time` (mcp-server-time) */
+      servers: z.record(z.string(), mcpoServer).default(() => ({ time: { command: "uvx", args: ["mcp-server-time", "--local-timezone=UTC"] } })),
+    })
+    .prefault({}),
 });
 
 const dataSchema = z.strictObject({
@@ -313,6 +381,36 @@ function deriveData(env: Parsed, fail: (path: string, problem: string, fix: stri
   return { ...env.data, redis: { ...redis, enabled: redis.enabled ?? multiReplica } };
 }
 
+/** The service catalogs: model ids, names, regions; mcpo server names. */
+function checkServices(env: Parsed, fail: (path: string, problem: string, fix: string) => void): void {
+  const { models } = env.services.litellm;
+  if (models.length === 0) fail("services.litellm.models", "is empty, so the gateway would serve no model", "list at least one Bedrock model, e.g. { name: \"claude-3-7-sonnet\", modelId: \"us.anthropic.claude-3-7-sonnet-20250219-v1:0\" }");
+  const seen = new Map<string, number>();
+  models.forEach((m, i) => {
+    const at = `services.litellm.models[${i}]`;
+    const first = seen.get(m.name);
+    if (first !== undefined) fail(`${at}.name`, `"${m.name}" is already the name of models[${first}]`, "give each model its own name");
+    else seen.set(m.name, i);
+    const parsed = BEDROCK_MODEL_ID_RE.exec(m.modelId);
+    if (!parsed) {
+      fail(`${at}.modelId`, `"${m.modelId}" is not a Bedrock model id or inference profile id`, "use [us.|eu.|apac.|global.]<provider>.<model>[:N] as listed on the Bedrock model card, e.g. \"us.anthropic.claude-3-7-sonnet-20250219-v1:0\"");
+      return;
+    }
+    const [, profile, provider] = parsed;
+    if (!(BEDROCK_PROVIDERS as readonly string[]).includes(provider!)) {
+      fail(`${at}.modelId`, `"${m.modelId}" names the unknown provider "${provider}"`, `use one of ${BEDROCK_PROVIDERS.join(", ")} (optionally after an inference profile prefix us., eu., apac. or global.)`);
+    }
+    const callRegion = m.region ?? env.region;
+    if (profile && !INFERENCE_PROFILE_PREFIXES[profile]!.test(callRegion)) {
+      fail(`${at}.region`, `inference profile "${m.modelId}" cannot be called from ${callRegion}${m.region ? "" : " (the env's region)"}`, `use the profile of that region's geography, or set region to a region the "${profile}." profile serves`);
+    }
+  });
+  for (const name of Object.keys(env.services.mcpo.servers)) {
+    if (!MCPO_SERVER_NAME_RE.test(name)) fail(`services.mcpo.servers.${name}`, `"${name}" cannot be a URL path segment and a tool-server id`, "use 1–31 lower-case letters, digits, dashes or underscores, starting with a letter");
+  }
+  if (Object.keys(env.services.mcpo.servers).length === 0) fail("services.mcpo.servers", "is empty, so mcpo would serve no tools", "list at least one MCP server, e.g. { time: { command: \"uvx\", args: [\"mcp-server-time\"] } }");
+}
+
 /** Turns zod issues into messages that name the path, the value and the fix. */
 function describeIssue(envName: string, issue: z.core.$ZodIssue): ConfigError {
   const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") || "(root)";
@@ -357,6 +455,7 @@ export function parseEnv(raw: unknown): EnvConfig {
   const fail = (path: string, problem: string, fix: string) => errors.push(new ConfigError(`${env.name}: ${path}`, problem, fix));
   const network = deriveNetwork(env, fail);
   const data = deriveData(env, fail);
+  checkServices(env, fail);
   if (errors.length > 0 || !network) throw new ConfigErrors(errors);
   return { ...env, network, data, stateKey: `${env.state.keyPrefix}/${env.name}.tfstate` };
 }

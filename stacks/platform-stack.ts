@@ -12,8 +12,8 @@ import { Compute } from "../modules/compute/index.js";
 import { Data } from "../modules/data/index.js";
 import { Network } from "../modules/network/index.js";
 import { Security } from "../modules/security/index.js";
+import { PlatformServices } from "../modules/services/index.js";
 import type { CertificateStack } from "./certificate-stack.js";
-import { addOpenWebUi } from "./services.js";
 
 export interface PlatformStackProps {
   readonly env: EnvConfig;
@@ -87,8 +87,7 @@ export class PlatformStack extends TerraformStack {
       containerInsights: env.compute.containerInsights,
       enableExecuteCommand: env.compute.enableExecuteCommand,
     });
-    const services = { env, compute: this.compute, data: this.data, kmsKeyArn: this.security.workloadKey.keyArn };
-    addOpenWebUi(this, services);
+    new PlatformServices(this, "services", { env, aws, compute: this.compute, data: this.data, security: this.security });
 
     new TerraformOutput(this, "alb_dns_name", { value: this.compute.albDnsName });
     new TerraformOutput(this, "alb_zone_id", { value: this.compute.albZoneId });

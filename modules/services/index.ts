@@ -1,0 +1,374 @@
+/**
+ * The platform's three services on the compute layer's factory:
+ * - **Open WebUI**, the ALB's default route, wired to LiteLLM (one global OpenAI connection every
+ *   user sees) and to mcpo (global tool servers), with the per-user KMS keys;
+ * - **LiteLLM**, internal only: the OpenAI-compatible gateway to Bedrock, its catalog generated from
+ *   config and delivered as `config.yaml` in an encrypted S3 bucket, its IAM scoped to that catalog;
+ * - **mcpo**, internal only: MCP servers from config exposed as OpenAPI tool servers.
+ *
+ * Every secret is an empty placeholder (see {@link PlatformServices.placeholders}); no secret value
+ * is in code, HCL, the S3 object or Terraform state.
+ */
+import { BedrockModelInvocationLoggingConfiguration } from "@cdktf/provider-aws/lib/bedrock-model-invocation-logging-configuration";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import type { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { Construct } from "constructs";
+import type { EnvConfig } from "../../envs/schema.js";
+import type { AwsContext } from "../../lib/context.js";
+import { resourceName } from "../../lib/naming.js";
+import { placeholderSecret } from "../../lib/placeholder-secret.js";
+import { denyInsecureTransport, InlinePolicy, policyDocument } from "../../lib/policy.js";
+import type { SecretRef } from "../../lib/refs.js";
+import type { Compute, FargateService } from "../compute/index.js";
+import type { DataOutputs } from "../data/index.js";
+import type { SecurityOutputs } from "../security/index.js";
+import { catalogRegions, foundationModelArns, invokeArns, litellmConfigYaml, mcpoConfigJson, resolveModels, sha256, type ResolvedModel } from "./catalog.js";
+
+export * from "./catalog.js";
+
+export const OPENWEBUI_PORT = 8080;
+export const LITELLM_PORT = 4000;
+export const MCPO_PORT = 8000;
+/** Object key of LiteLLM's config in its bucket. */
+export const LITELLM_CONFIG_KEY = "litellm/config.yaml";
+/** Where mcpo's start command writes its config (the scratch volume; the root stays read only). */
+const MCPO_CONFIG_PATH = "/tmp/mcpo.json";
+
+export interface PlatformServicesProps {
+  readonly env: EnvConfig;
+  readonly aws: AwsContext;
+  readonly compute: Compute;
+  readonly data: DataOutputs;
+  /** The workload CMK (secrets, logs, the config bucket) and the per-user keys. */
+  readonly security: Pick<SecurityOutputs, "workloadKey" | "userIdHmacKey" | "userDataKey">;
+}
+
+/** A secret Terraform creates empty; an operator fills it after apply (README: "Secrets to fill"). */
+export interface PlaceholderInfo {
+  /** What it is, e.g. `litellm-master-key`. */
+  readonly name: string;
+  /** Its Secrets Manager name, e.g. `owui/nonprod/litellm/master-key`. */
+  readonly secretName: string;
+  /** Exact format of the value, and how to make one. */
+  readonly format: string;
+}
+
+/** What other layers and outputs may use of the services. */
+export interface PlatformServicesOutputs {
+  readonly openwebui: FargateService;
+  readonly litellm: FargateService;
+  readonly mcpo: FargateService;
+  /** `http://litellm.<namespace>:4000/v1`: the OpenAI-compatible base URL inside the VPC. */
+  readonly litellmBaseUrl: string;
+  /** `http://mcpo.<namespace>:8000`: tool servers are `<url>/<server name>`. */
+  readonly mcpoUrl: string;
+  readonly litellmConfigBucketName: string;
+  readonly litellmConfigObjectKey: string;
+  /** Log group Bedrock writes invocation logs to, when `services.litellm.invocationLogging`. */
+  readonly bedrockInvocationLogGroupName?: string;
+  /** Every secret the services read that an operator must fill after apply. */
+  readonly placeholders: readonly PlaceholderInfo[];
+}
+
+/**
+ * A task with a writable root and no EFS has no volumes; the factory then renders `volume = []`,
+ * which the HCL output drops (cdk.tf and cdk.tf.json would disagree). Leave the attribute unset.
+ */
+function dropEmptyVolumes(service: FargateService): FargateService {
+  const volumes = service.taskDefinition.volumeInput;
+  if (Array.isArray(volumes) && volumes.length === 0) service.taskDefinition.resetVolume();
+  return service;
+}
+
+export class PlatformServices extends Construct implements PlatformServicesOutputs {
+  readonly openwebui: FargateService;
+  readonly litellm: FargateService;
+  readonly mcpo: FargateService;
+  readonly litellmBaseUrl: string;
+  readonly mcpoUrl: string;
+  readonly litellmConfigBucket: S3Bucket;
+  readonly litellmConfigBucketName: string;
+  readonly litellmConfigObjectKey = LITELLM_CONFIG_KEY;
+  readonly bedrockInvocationLogGroupName?: string;
+  readonly models: readonly ResolvedModel[];
+  private readonly placeholderList: PlaceholderInfo[] = [];
+
+  constructor(scope: Construct, id: string, props: PlatformServicesProps) {
+    super(scope, id);
+    const { env, security } = props;
+    const kmsKeyArn = security.workloadKey.keyArn;
+    this.models = resolveModels(env.services.litellm.models, env.region);
+
+    const masterKey = this.placeholder("litellm-master-key", `owui/${env.name}/litellm/master-key`, "sk- followed by a random string, e.g. \"sk-$(openssl rand -hex 32)\". LiteLLM's admin key (LITELLM_MASTER_KEY) and Open WebUI's key for it (OPENAI_API_KEYS)", kmsKeyArn);
+    const mcpoKey = this.placeholder("mcpo-api-key", `owui/${env.name}/mcpo/api-key`, "a random string, e.g. \"$(openssl rand -hex 32)\". mcpo's --api-key; also the \"key\" of every entry of the tool-server-connections secret", kmsKeyArn);
+
+    this.litellm = this.addLiteLlm(props, masterKey);
+    this.litellmBaseUrl = `${this.litellm.internalUrl}/v1`;
+    this.litellmConfigBucket = this.litellmBucketRef!;
+    this.litellmConfigBucketName = this.litellmConfigBucket.bucket;
+    this.mcpo = this.addMcpo(props, mcpoKey);
+    this.mcpoUrl = this.mcpo.internalUrl;
+
+    // Open WebUI reads tool servers only as one JSON env value whose entries carry the bearer key,
+    // so the whole JSON is a secret; the description gives the exact value to put in.
+    const connections = Object.keys(env.services.mcpo.servers)
+      .sort()
+      .map((name) => ({ type: "openapi", url: `${this.mcpoUrl}/${name}`, path: "openapi.json", auth_type: "bearer", key: "<mcpo api key>", config: { enable: true }, info: { id: name, name } }));
+    const toolServers = this.placeholder(
+      "tool-server-connections",
+      `owui/${env.name}/openwebui/tool-server-connections`,
+      `JSON for Open WebUI's TOOL_SERVER_CONNECTIONS, with <mcpo api key> replaced by the value of owui/${env.name}/mcpo/api-key: ${JSON.stringify(connections)}`,
+      kmsKeyArn,
+    );
+
+    this.openwebui = this.addOpenWebUi(props, masterKey, toolServers);
+    if (env.services.litellm.invocationLogging) this.bedrockInvocationLogGroupName = this.invocationLogging(props);
+  }
+
+  /** Every placeholder secret, in creation order (the Open WebUI secret key last). */
+  get placeholders(): readonly PlaceholderInfo[] {
+    return this.placeholderList;
+  }
+
+  private placeholder(id: string, secretName: string, format: string, kmsKeyArn: string): SecretRef {
+    this.placeholderList.push({ name: id, secretName, format });
+    return placeholderSecret(this, id, { name: secretName, description: `Fill after apply. Format: ${format}`, kmsKeyArn });
+  }
+
+  private litellmBucketRef?: S3Bucket;
+
+  /** LiteLLM: internal gateway to Bedrock with its catalog from config. */
+  private addLiteLlm(props: PlatformServicesProps, masterKey: SecretRef): FargateService {
+    const { env, aws, compute, data, security } = props;
+    const cfg = env.services.litellm;
+    const kmsKeyArn = security.workloadKey.keyArn;
+    const yaml = litellmConfigYaml(this.models);
+
+    // Config bucket: versioned, SSE-KMS with the workload CMK, no public access, TLS only.
+    const bucket = new S3Bucket(this, "litellm-config", { bucket: `${resourceName(env.name, "litellm-config")}-${aws.accountId}`, forceDestroy: true });
+    this.litellmBucketRef = bucket;
+    new S3BucketOwnershipControls(this, "litellm-config-ownership", { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } });
+    new S3BucketPublicAccessBlock(this, "litellm-config-public-access", { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    new S3BucketVersioningA(this, "litellm-config-versioning", { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } });
+    new S3BucketServerSideEncryptionConfigurationA(this, "litellm-config-sse", {
+      bucket: bucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: kmsKeyArn }, bucketKeyEnabled: true }],
+    });
+    new S3BucketPolicy(this, "litellm-config-policy", {
+      bucket: bucket.id,
+      policy: policyDocument(this, "litellm-config-policy-document", [denyInsecureTransport([bucket.arn, `${bucket.arn}/*`], ["s3:*"])]).json,
+    });
+    const object = new S3Object(this, "litellm-config-object", {
+      bucket: bucket.id,
+      key: LITELLM_CONFIG_KEY,
+      content: yaml,
+      contentType: "application/yaml",
+      serverSideEncryption: "aws:kms",
+      kmsKeyId: kmsKeyArn,
+      bucketKeyEnabled: true,
+    });
+
+    // LITELLM_CONFIG_BUCKET_OBJECT_KEY is not secret, but its name ends in KEY, which the factory (rightly)
+    // refuses as a plain env value; it travels as a plain String SSM parameter instead.
+    const objectKey = new SsmParameter(this, "litellm-config-object-key", {
+      name: `/owui/${env.name}/litellm/config-object-key`,
+      description: "Object key of LiteLLM's config.yaml in its config bucket (not a secret)",
+      type: "String",
+      value: LITELLM_CONFIG_KEY,
+    });
+
+    const service = compute.addService({
+      name: "litellm",
+      image: cfg.image,
+      cpu: cfg.cpu,
+      memoryMiB: cfg.memoryMiB,
+      port: LITELLM_PORT,
+      routing: { type: "internal" },
+      healthCheck: { path: "/health/liveliness", gracePeriodSeconds: 120 },
+      scaling: { minCount: cfg.minCount, maxCount: cfg.maxCount, targetCpuPercent: cfg.targetCpuPercent },
+      writableRootFilesystemReason: "LiteLLM runs prisma generate and its migrations at start, writing into the image's Python packages",
+      environment: {
+        AWS_REGION: env.region,
+        LITELLM_CONFIG_BUCKET_NAME: bucket.bucket,
+        // LiteLLM reads the config at start only: a new catalog changes this, so ECS rolls new tasks.
+        LITELLM_CONFIG_SHA256: sha256(yaml),
+      },
+      secrets: {
+        DATABASE_URL: { secret: data.databaseSecrets.litellm!, jsonKey: "url" },
+        LITELLM_MASTER_KEY: { secret: masterKey },
+        LITELLM_CONFIG_BUCKET_OBJECT_KEY: { parameter: { parameterArn: objectKey.arn, parameterName: objectKey.name } },
+      },
+    });
+    dropEmptyVolumes(service);
+    // The S3 object must exist before the first task reads it.
+    service.service.node.addDependency(object);
+
+    const regions = catalogRegions(this.models);
+    service.grant(
+      { sid: "ReadLiteLlmConfig", actions: ["s3:GetObject"], resources: [`${bucket.arn}/${LITELLM_CONFIG_KEY}`] },
+      {
+        sid: "DecryptLiteLlmConfig",
+        actions: ["kms:Decrypt"],
+        resources: [kmsKeyArn],
+        conditions: [{ test: "StringEquals", variable: "kms:ViaService", values: [`s3.${env.region}.amazonaws.com`] }],
+      },
+      { sid: "InvokeCatalogModels", actions: ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], resources: invokeArns(this.models, aws) },
+      { sid: "DescribeCatalogModels", actions: ["bedrock:GetFoundationModel"], resources: foundationModelArns(this.models, aws) },
+      // ListFoundationModels supports no resource-level permissions; the region is what can be narrowed.
+      { sid: "ListModelsInCatalogRegions", actions: ["bedrock:ListFoundationModels"], resources: ["*"], conditions: [{ test: "StringEquals", variable: "aws:RequestedRegion", values: regions }] },
+    );
+    return service;
+  }
+
+  /** mcpo: internal OpenAPI front for the configured MCP servers. */
+  private addMcpo(props: PlatformServicesProps, apiKey: SecretRef): FargateService {
+    const { env, compute } = props;
+    const cfg = env.services.mcpo;
+    return dropEmptyVolumes(compute.addService({
+      name: "mcpo",
+      image: cfg.image,
+      cpu: cfg.cpu,
+      memoryMiB: cfg.memoryMiB,
+      port: MCPO_PORT,
+      routing: { type: "internal" },
+      // mcpo has no health route; /docs answers without the key (UNVERIFIED, see README).
+      healthCheck: { path: "/docs", gracePeriodSeconds: 120 },
+      scaling: { minCount: cfg.minCount, maxCount: cfg.maxCount, targetCpuPercent: cfg.targetCpuPercent },
+      writableRootFilesystemReason: "stdio MCP servers start through uvx/npx, which install packages into the home directory and caches",
+      // mcpo takes its key only as --api-key (no env var), and its config only as a file: the shell
+      // writes the file from the env value, then replaces itself with mcpo (signals reach mcpo).
+      command: ["sh", "-c", `printf '%s' "$MCPO_CONFIG_JSON" > ${MCPO_CONFIG_PATH} && exec mcpo --host 0.0.0.0 --port ${MCPO_PORT} --api-key "$MCPO_API_KEY" --config ${MCPO_CONFIG_PATH}`],
+      environment: { MCPO_CONFIG_JSON: mcpoConfigJson(cfg.servers) },
+      secrets: { MCPO_API_KEY: { secret: apiKey } },
+    }));
+  }
+
+  /** Open WebUI: the ALB's default route. */
+  private addOpenWebUi(props: PlatformServicesProps, litellmKey: SecretRef, toolServers: SecretRef): FargateService {
+    const { env, compute, data, security } = props;
+    const cfg = env.services.openwebui;
+    const dataDir = data.fileSystem.accessPoints.openwebui!;
+    const secretKeyFormat = "one random string shared by every replica (signs sessions and JWTs), e.g. $(openssl rand -hex 32)";
+    this.placeholderList.push({ name: "openwebui-secret-key", secretName: `owui/${env.name}/openwebui/secret-key`, format: secretKeyFormat });
+    const secretKey = placeholderSecret(this, "openwebui-secret-key", {
+      name: `owui/${env.name}/openwebui/secret-key`,
+      description: "WEBUI_SECRET_KEY: one random string shared by every replica (signs sessions and JWTs). Fill with: openssl rand -hex 32",
+      kmsKeyArn: security.workloadKey.keyArn,
+    });
+    // Keeps the address it had at the stack root before the services moved into this module.
+    (this.node.findChild("openwebui-secret-key") as SecretsmanagerSecret).overrideLogicalId("openwebui-secret-key");
+    const redis = data.redis;
+    const flag = (b: boolean) => (b ? "true" : "false");
+    const service = compute.addService({
+      name: "openwebui",
+      image: cfg.image,
+      cpu: cfg.cpu,
+      memoryMiB: cfg.memoryMiB,
+      port: OPENWEBUI_PORT,
+      routing: { type: "default" },
+      // First start runs the database migrations; measured cold starts run to several minutes.
+      healthCheck: { path: "/health", gracePeriodSeconds: 600 },
+      scaling: { minCount: cfg.minCount, maxCount: cfg.maxCount, targetCpuPercent: cfg.targetCpuPercent, requestsPerTarget: cfg.requestsPerTarget },
+      stickySessions: cfg.maxCount > 1,
+      writableRootFilesystemReason: "Open WebUI writes static assets and secrets into /app/backend at start",
+      environment: {
+        DATA_DIR: dataDir.path,
+        WEBUI_URL: `https://${env.hostname}`,
+        UVICORN_WORKERS: "1",
+        DATABASE_POOL_RECYCLE: "3600",
+        DATABASE_POOL_PRE_PING: "true",
+        ...(redis ? { WEBSOCKET_MANAGER: "redis", ENABLE_WEBSOCKET_SUPPORT: "true" } : {}),
+        ENABLE_PERSISTENT_CONFIG: flag(cfg.persistentConfig),
+        BYPASS_MODEL_ACCESS_CONTROL: flag(cfg.bypassModelAccessControl),
+        ENABLE_DIRECT_CONNECTIONS: flag(cfg.directConnections),
+        // One global connection to LiteLLM: every user sees the catalog with no per-user setup.
+        ENABLE_OPENAI_API: "true",
+        OPENAI_API_BASE_URLS: this.litellmBaseUrl,
+        ENABLE_OLLAMA_API: "false",
+        // Per-user chat encryption (application side in the image).
+        KMS_HMAC_KEY_ID: security.userIdHmacKey.keyId,
+        KMS_APPLICATION_CMK_ID: security.userDataKey.keyId,
+        AWS_REGION: env.region,
+      },
+      secrets: {
+        DATABASE_URL: { secret: data.databaseSecrets.openwebui!, jsonKey: "url" },
+        WEBUI_SECRET_KEY: { secret: secretKey },
+        OPENAI_API_KEYS: { secret: litellmKey },
+        TOOL_SERVER_CONNECTIONS: { secret: toolServers },
+        ...(redis ? { REDIS_URL: { secret: redis.secret, jsonKey: "url" }, WEBSOCKET_REDIS_URL: { secret: redis.secret, jsonKey: "url" } } : {}),
+      },
+      efsMounts: [
+        {
+          fileSystemId: data.fileSystem.fileSystemId,
+          fileSystemArn: data.fileSystem.fileSystemArn,
+          accessPointId: dataDir.accessPointId,
+          accessPointArn: dataDir.accessPointArn,
+          containerPath: dataDir.path,
+        },
+      ],
+    });
+    service.grant(
+      { sid: "UserIdHmac", actions: ["kms:GenerateMac"], resources: [security.userIdHmacKey.keyArn] },
+      {
+        sid: "UserDekEncryption",
+        actions: ["kms:Encrypt", "kms:Decrypt"],
+        resources: [security.userDataKey.keyArn],
+        conditions: [
+          { test: "StringEquals", variable: "kms:EncryptionContext:purpose", values: ["user-dek-encryption"] },
+          { test: "StringEquals", variable: "kms:EncryptionContext:application", values: ["open-webui"] },
+          { test: "ForAllValues:StringEquals", variable: "kms:EncryptionContextKeys", values: ["purpose", "application"] },
+        ],
+      },
+      { sid: "DescribeUserKeys", actions: ["kms:DescribeKey"], resources: [security.userIdHmacKey.keyArn, security.userDataKey.keyArn] },
+    );
+    return service;
+  }
+
+  /** Bedrock model invocation logging into a CMK-encrypted log group, through a role Bedrock assumes. */
+  private invocationLogging(props: PlatformServicesProps): string {
+    const { env, aws, security } = props;
+    const logGroup = new CloudwatchLogGroup(this, "bedrock-invocations", {
+      name: `/owui/${env.name}/bedrock-invocations`,
+      retentionInDays: env.logRetentionDays,
+      kmsKeyId: security.workloadKey.keyArn,
+    });
+    const role = new IamRole(this, "bedrock-logging-role", {
+      name: resourceName(env.name, "bedrock-logging"),
+      description: "Bedrock writes model invocation logs to this env's log group",
+      assumeRolePolicy: policyDocument(this, "bedrock-logging-trust", [
+        {
+          sid: "BedrockAssumes",
+          actions: ["sts:AssumeRole"],
+          principals: [{ type: "Service", identifiers: ["bedrock.amazonaws.com"] }],
+          conditions: [
+            { test: "StringEquals", variable: "aws:SourceAccount", values: [aws.accountId] },
+            { test: "ArnLike", variable: "aws:SourceArn", values: [`arn:${aws.partition}:bedrock:${env.region}:${aws.accountId}:*`] },
+          ],
+        },
+      ]).json,
+    });
+    new InlinePolicy(this, "bedrock-logging-policy", role.name).add({ sid: "WriteInvocationLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:log-stream:*`] });
+    const config = new BedrockModelInvocationLoggingConfiguration(this, "bedrock-invocation-logging", {
+      loggingConfig: [
+        {
+          cloudwatchConfig: [{ logGroupName: logGroup.name, roleArn: role.arn }],
+          textDataDeliveryEnabled: true,
+          imageDataDeliveryEnabled: false,
+          embeddingDataDeliveryEnabled: false,
+          videoDataDeliveryEnabled: false,
+        },
+      ],
+    });
+    config.node.addDependency(this.node.findChild("bedrock-logging-policy"));
+    return logGroup.name;
+  }
+}
