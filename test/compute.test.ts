@@ -344,7 +344,13 @@ describe.each([
     });
 
     it(`sets exactly the intended plain environment ${redis ? "(with" : "(without"} the Redis websocket settings)`, () => {
-      const expected = ["DATABASE_POOL_PRE_PING", "DATABASE_POOL_RECYCLE", "DATA_DIR", "UVICORN_WORKERS", "WEBUI_URL", ...(redis ? ["ENABLE_WEBSOCKET_SUPPORT", "WEBSOCKET_MANAGER"] : [])].sort();
+      const expected = [
+        "DATABASE_POOL_PRE_PING", "DATABASE_POOL_RECYCLE", "DATA_DIR", "UVICORN_WORKERS", "WEBUI_URL",
+        // The services module's wiring (LiteLLM connection, model access, per-user KMS keys):
+        "AWS_REGION", "BYPASS_MODEL_ACCESS_CONTROL", "ENABLE_DIRECT_CONNECTIONS", "ENABLE_OLLAMA_API", "ENABLE_OPENAI_API",
+        "ENABLE_PERSISTENT_CONFIG", "KMS_APPLICATION_CMK_ID", "KMS_HMAC_KEY_ID", "OPENAI_API_BASE_URLS",
+        ...(redis ? ["ENABLE_WEBSOCKET_SUPPORT", "WEBSOCKET_MANAGER"] : []),
+      ].sort();
       expect(names(main.environment)).toEqual(expected);
       expect(redis).toBe(envName === "prod");
       const env_ = Object.fromEntries(main.environment.map((e: Json) => [e.name, e.value]));
@@ -353,7 +359,7 @@ describe.each([
     });
 
     it(`injects exactly the intended secrets ${redis ? "(with" : "(without"} the Redis URLs)`, () => {
-      const expected = ["DATABASE_URL", "WEBUI_SECRET_KEY", ...(redis ? ["REDIS_URL", "WEBSOCKET_REDIS_URL"] : [])].sort();
+      const expected = ["DATABASE_URL", "OPENAI_API_KEYS", "TOOL_SERVER_CONNECTIONS", "WEBUI_SECRET_KEY", ...(redis ? ["REDIS_URL", "WEBSOCKET_REDIS_URL"] : [])].sort();
       expect(names(main.secrets)).toEqual(expected);
       const from = Object.fromEntries(main.secrets.map((e: Json) => [e.name, e.valueFrom]));
       expect(from.DATABASE_URL).toMatch(/^\$\{aws_secretsmanager_secret\.data_db-bootstrap_secret-openwebui_\w+\.arn\}:url::$/);
@@ -448,8 +454,10 @@ describe.each([
     // a replacement (port, protocol, target_type, vpc) fails at apply with DuplicateTargetGroupName —
     // the new group is created before the old one, under the same name. Fix: `namePrefix` (or drop
     // create_before_destroy). Remove `.fails` once fixed.
-    it.fails("can be replaced create-before-destroy without a name clash (no fixed name with create_before_destroy)", () => {
-      expect(tg.lifecycle?.create_before_destroy === true && tg.name !== undefined).toBe(false);
+    it("can be replaced create-before-destroy without a name clash (name_prefix, no fixed name)", () => {
+      expect(tg.lifecycle?.create_before_destroy).toBe(true);
+      expect(tg.name).toBeUndefined();
+      expect(tg.name_prefix).toBe("openw-");
     });
   });
 
@@ -521,15 +529,16 @@ describe.each([
       for (const st of statements) expect(st.effect).toBe("Allow");
     });
 
-    it(`task role: exactly the EFS access-point mount${env.compute.enableExecuteCommand ? " and the ECS Exec channels" : ""}`, () => {
+    it(`task role: exactly the EFS access-point mount${env.compute.enableExecuteCommand ? ", the ECS Exec channels" : ""} and the per-user KMS keys`, () => {
       const statements = inlinePolicy(s, "openwebui_task-policy");
-      expect(statements.map((st) => st.sid)).toEqual(envName === "nonprod" ? ["MountEfsAccessPoint0", "EcsExecChannels"] : ["MountEfsAccessPoint0"]);
-      const efs = statements[0]!;
+      const kms = ["UserIdHmac", "UserDekEncryption", "DescribeUserKeys"];
+      expect(statements.map((st) => st.sid).sort()).toEqual((envName === "nonprod" ? ["MountEfsAccessPoint0", "EcsExecChannels", ...kms] : ["MountEfsAccessPoint0", ...kms]).sort());
+      const efs = statements.find((st) => st.sid === "MountEfsAccessPoint0")!;
       expect(efs.actions).toEqual(["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]);
       expect(efs.resources).toEqual([ref(s, "aws_efs_file_system", "data_efs", "arn")]);
       expect(efs.condition).toEqual([{ test: "StringEquals", variable: "elasticfilesystem:AccessPointArn", values: [ref(s, "aws_efs_access_point", "openwebui", "arn")] }]);
       if (envName === "nonprod") {
-        expect(statements[1]!.actions).toEqual(["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]);
+        expect(statements.find((st) => st.sid === "EcsExecChannels")!.actions).toEqual(["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]);
       }
     });
 
@@ -667,7 +676,7 @@ describe("service spec refusals", () => {
   // valid, distinct names that share their first 19 characters (in nonprod) get the SAME target
   // group name, so the second fails at apply (DuplicateTargetGroupName). Neither the validator nor
   // the factory notices. Remove `.fails` once names are made unique (or the spec is refused).
-  it.fails("gives two accepted services distinct target group names (or refuses the second)", () => {
+  it("gives two accepted services distinct target group names (or refuses the second)", () => {
     const { stack, compute } = buildCompute(ENVS.nonprod);
     compute.addService(gatewaySpec({ name: "model-gateway-proxy-a", routing: { type: "path", paths: ["/a/*"], priority: 10 } }));
     let refused = false;
@@ -677,14 +686,16 @@ describe("service spec refusals", () => {
       refused = true;
     }
     if (!refused) {
-      const tgNames = synthStack(stack).resources("aws_lb_target_group").map(([, t]) => t.name);
-      expect(new Set(tgNames).size).toBe(2);
+      // Fixed names would collide; name_prefix leaves uniqueness to Terraform's random suffix.
+      const groups = synthStack(stack).resources("aws_lb_target_group").map(([, t]) => t);
+      expect(groups.map((t) => t.name)).toEqual([undefined, undefined]);
+      expect(groups.map((t) => t.name_prefix)).toEqual(["model-", "model-"]);
     }
   });
 
   // BUG (same truncation): a valid service name can leave the truncated target group name ending in
   // "-", which AWS refuses ("must not begin or end with a hyphen"); nothing catches it at synth.
-  it.fails("never gives a target group a name ending in a hyphen (or refuses the spec)", () => {
+  it("never gives a target group a name ending in a hyphen (or refuses the spec)", () => {
     const { stack, compute } = buildCompute(ENVS.nonprod);
     let refused = false;
     try {
@@ -693,15 +704,17 @@ describe("service spec refusals", () => {
       refused = true;
     }
     if (!refused) {
-      const [tgName] = synthStack(stack).resources("aws_lb_target_group").map(([, t]) => t.name as string);
-      expect(tgName).toMatch(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/);
+      // Terraform appends a random alphanumeric suffix to the prefix, so the name never ends in "-".
+      const [tg] = synthStack(stack).resources("aws_lb_target_group").map(([, t]) => t);
+      expect(tg.name).toBeUndefined();
+      expect(tg.name_prefix).toMatch(/^[a-z][a-z0-9-]{0,5}$/);
     }
   });
 
   // BUG (spec.ts): healthCheck.intervalSeconds is not validated, but the target group's timeout is
   // fixed at 5 s and ELB requires the timeout to be smaller than the interval (and the interval to
   // be 5–300 s). An interval of 5 synthesizes and fails at apply. Remove `.fails` once refused.
-  it.fails("refuses a health-check interval not above the target group's 5 s timeout", () => {
+  it("refuses a health-check interval not above the target group's 5 s timeout", () => {
     const err = refusal(() => validateServiceSpec(gatewaySpec({ healthCheck: { path: "/health", gracePeriodSeconds: 120, intervalSeconds: 5 } })));
     expect(err.errors.map((e) => e.path)).toEqual(["services.gateway.healthCheck.intervalSeconds"]);
   });

@@ -177,7 +177,10 @@ export class FargateService extends Construct {
     const targetContainer = containers.find((c) => c.port === targetPort)!;
     if (routed) {
       this.targetGroup = new LbTargetGroup(this, "target-group", {
-        name: resourceName(ctx.envName, spec.name).slice(0, 32),
+        // name_prefix (≤ 6 characters) + a random suffix from Terraform: unique per account even for
+        // long service names, and replaceable create-before-destroy without a name clash.
+        namePrefix: `${spec.name.slice(0, 5)}-`,
+        tags: { Name: resourceName(ctx.envName, spec.name) },
         port: targetPort,
         protocol: "HTTP",
         targetType: "ip",

@@ -166,6 +166,10 @@ export function validateServiceSpec(spec: ServiceSpec, otherServices: readonly S
   const target = spec.targetPort ?? spec.port;
   if (spec.routing.type !== "internal" && !ports.has(target)) fail("targetPort", `${target} is not a port of any container in the task`, `target one of ${[...ports.keys()].join(", ")}`);
   if (!spec.healthCheck.path.startsWith("/")) fail("healthCheck.path", `"${spec.healthCheck.path}" is not an absolute path`, 'start it with "/", e.g. "/health"');
+  const interval = spec.healthCheck.intervalSeconds;
+  if (interval !== undefined && (!Number.isInteger(interval) || interval <= 5 || interval > 300)) {
+    fail("healthCheck.intervalSeconds", `${interval} is not above the target group's 5 s timeout (ELB needs timeout < interval ≤ 300)`, "use 6–300, e.g. 30");
+  }
   if (spec.routing.type !== "internal" && !(spec.healthCheck.gracePeriodSeconds > 0)) {
     fail("healthCheck.gracePeriodSeconds", `${spec.healthCheck.gracePeriodSeconds} leaves no time to start before the ALB health checks count`, "set it above the measured cold start, e.g. 120");
   }
