@@ -20,7 +20,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
-import type { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { Construct } from "constructs";
 import type { EnvConfig } from "../../envs/schema.js";
 import type { AwsContext } from "../../lib/context.js";
@@ -259,13 +259,16 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
     const dataDir = data.fileSystem.accessPoints.openwebui!;
     const secretKeyFormat = "one random string shared by every replica (signs sessions and JWTs), e.g. $(openssl rand -hex 32)";
     this.placeholderList.push({ name: "openwebui-secret-key", secretName: `owui/${env.name}/openwebui/secret-key`, format: secretKeyFormat });
-    const secretKey = placeholderSecret(this, "openwebui-secret-key", {
+    // Same as placeholderSecret(), but the resource keeps the address it had at the stack root before
+    // the services moved into this module (the override must precede any attribute read).
+    const secretKeyResource = new SecretsmanagerSecret(this, "openwebui-secret-key", {
       name: `owui/${env.name}/openwebui/secret-key`,
       description: "WEBUI_SECRET_KEY: one random string shared by every replica (signs sessions and JWTs). Fill with: openssl rand -hex 32",
-      kmsKeyArn: security.workloadKey.keyArn,
+      kmsKeyId: security.workloadKey.keyArn,
+      recoveryWindowInDays: 7,
     });
-    // Keeps the address it had at the stack root before the services moved into this module.
-    (this.node.findChild("openwebui-secret-key") as SecretsmanagerSecret).overrideLogicalId("openwebui-secret-key");
+    secretKeyResource.overrideLogicalId("openwebui-secret-key");
+    const secretKey: SecretRef = { secretArn: secretKeyResource.arn, secretName: secretKeyResource.name };
     const redis = data.redis;
     const flag = (b: boolean) => (b ? "true" : "false");
     const service = compute.addService({

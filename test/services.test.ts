@@ -1,0 +1,268 @@
+/**
+ * The three services (modules/services) in both envs: exact env and secret sets, no secret in
+ * plain env, LiteLLM's generated config and catalog-scoped Bedrock IAM, internal-only routing,
+ * Open WebUI's per-user KMS grants, placeholders and invocation logging.
+ */
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { looksSecret } from "../lib/secret-names.js";
+import { resolveModels } from "../modules/services/index.js";
+import { evaluateTemplate } from "./support/hcl-gate.js";
+import { ENVS, envWith, policyOf, synthPlatform, type Json, type Synthesized } from "./support/synth.js";
+
+/** `container_definitions` is `${jsonencode([...])}`; evaluate it with references kept as `${…}`. */
+function containers(task: Json): Json[] {
+  return JSON.parse(evaluateTemplate(task.container_definitions as string, (a) => "${" + a + "}") as string) as Json[];
+}
+
+function mainContainer(s: Synthesized, name: string): Json {
+  const defs = containers(s.resource("aws_ecs_task_definition", `compute_${name}_task`));
+  return defs.find((d) => d.name === name)!;
+}
+
+const envOf = (c: Json) => Object.fromEntries((c.environment as Json[]).map((e) => [e.name, e.value])) as Record<string, string>;
+const secretsOf = (c: Json) => Object.fromEntries((c.secrets as Json[]).map((e) => [e.name, e.valueFrom])) as Record<string, string>;
+
+/** The inline policy document of a role, by a fragment of the role resource's logical name. */
+function rolePolicy(s: Synthesized, roleFragment: string): Json {
+  const hits = s.resources("aws_iam_role_policy").filter(([, p]) => String(p.role).includes(roleFragment));
+  expect(hits).toHaveLength(1);
+  return policyOf(s, hits[0]![1].policy);
+}
+const statement = (doc: Json, sid: string) => doc.statement.find((st: Json) => st.sid === sid);
+
+const P = "${data.aws_partition.partition.partition}";
+const ACCOUNT = "${data.aws_caller_identity.current.account_id}";
+
+describe.each([
+  ["nonprod", ENVS.nonprod],
+  ["prod", ENVS.prod],
+] as const)("services in %s", (envName, env) => {
+  const s = synthPlatform(env);
+  const redis = env.data.redis.enabled;
+
+  describe("Open WebUI", () => {
+    const c = mainContainer(s, "openwebui");
+
+    it("sets exactly the intended plain environment", () => {
+      const e = envOf(c);
+      expect(Object.keys(e).sort()).toEqual(
+        [
+          "DATA_DIR", "WEBUI_URL", "UVICORN_WORKERS", "DATABASE_POOL_RECYCLE", "DATABASE_POOL_PRE_PING",
+          ...(redis ? ["WEBSOCKET_MANAGER", "ENABLE_WEBSOCKET_SUPPORT"] : []),
+          "ENABLE_PERSISTENT_CONFIG", "BYPASS_MODEL_ACCESS_CONTROL", "ENABLE_DIRECT_CONNECTIONS",
+          "ENABLE_OPENAI_API", "OPENAI_API_BASE_URLS", "ENABLE_OLLAMA_API",
+          "KMS_HMAC_KEY_ID", "KMS_APPLICATION_CMK_ID", "AWS_REGION",
+        ].sort(),
+      );
+      expect(e).toMatchObject({
+        ENABLE_PERSISTENT_CONFIG: "false",
+        BYPASS_MODEL_ACCESS_CONTROL: "true",
+        ENABLE_DIRECT_CONNECTIONS: "false",
+        ENABLE_OPENAI_API: "true",
+        ENABLE_OLLAMA_API: "false",
+        OPENAI_API_BASE_URLS: `http://litellm.owui-${envName}.internal:4000/v1`,
+        AWS_REGION: env.region,
+      });
+      expect(e.KMS_HMAC_KEY_ID).toMatch(/^\$\{aws_kms_key\.security_user-id-hmac-key_\w+\.key_id\}$/);
+      expect(e.KMS_APPLICATION_CMK_ID).toMatch(/^\$\{aws_kms_key\.security_user-data-key_\w+\.key_id\}$/);
+    });
+
+    it("injects exactly the intended secrets: the LiteLLM master key and the tool-server JSON among them", () => {
+      const from = secretsOf(c);
+      expect(Object.keys(from).sort()).toEqual(
+        ["DATABASE_URL", "WEBUI_SECRET_KEY", "OPENAI_API_KEYS", "TOOL_SERVER_CONNECTIONS", ...(redis ? ["REDIS_URL", "WEBSOCKET_REDIS_URL"] : [])].sort(),
+      );
+      expect(from.OPENAI_API_KEYS).toMatch(/^\$\{aws_secretsmanager_secret\.services_litellm-master-key_\w+\.arn\}$/);
+      expect(from.TOOL_SERVER_CONNECTIONS).toMatch(/^\$\{aws_secretsmanager_secret\.services_tool-server-connections_\w+\.arn\}$/);
+      // The secret key keeps the address it had before the services moved into their module.
+      expect(from.WEBUI_SECRET_KEY).toBe("${aws_secretsmanager_secret.openwebui-secret-key.arn}");
+    });
+
+    it("grants the task role the per-user KMS keys, with the encryption-context conditions", () => {
+      const doc = rolePolicy(s, "compute_openwebui_task-role");
+      const hmac = "${aws_kms_key.security_user-id-hmac-key_";
+      expect(statement(doc, "UserIdHmac").actions).toEqual(["kms:GenerateMac"]);
+      expect(statement(doc, "UserIdHmac").resources).toHaveLength(1);
+      expect(statement(doc, "UserIdHmac").resources[0]).toContain(hmac);
+      const dek = statement(doc, "UserDekEncryption");
+      expect(dek.actions).toEqual(["kms:Encrypt", "kms:Decrypt"]);
+      expect(dek.resources).toHaveLength(1);
+      expect(dek.resources[0]).toMatch(/^\$\{aws_kms_key\.security_user-data-key_\w+\.arn\}$/);
+      expect(dek.condition).toEqual([
+        { test: "StringEquals", variable: "kms:EncryptionContext:purpose", values: ["user-dek-encryption"] },
+        { test: "StringEquals", variable: "kms:EncryptionContext:application", values: ["open-webui"] },
+        { test: "ForAllValues:StringEquals", variable: "kms:EncryptionContextKeys", values: ["purpose", "application"] },
+      ]);
+      const describe = statement(doc, "DescribeUserKeys");
+      expect(describe.actions).toEqual(["kms:DescribeKey"]);
+      expect(describe.resources).toHaveLength(2);
+      expect(describe.resources[0]).toContain(hmac);
+      expect(describe.resources[1]).toContain("${aws_kms_key.security_user-data-key_");
+    });
+  });
+
+  describe("LiteLLM", () => {
+    const c = mainContainer(s, "litellm");
+
+    it("sets exactly the intended environment and secrets", () => {
+      const e = envOf(c);
+      expect(Object.keys(e).sort()).toEqual(["AWS_REGION", "LITELLM_CONFIG_BUCKET_NAME", "LITELLM_CONFIG_SHA256"]);
+      expect(e.LITELLM_CONFIG_BUCKET_NAME).toMatch(/^\$\{aws_s3_bucket\.services_litellm-config_\w+\.bucket\}$/);
+      const from = secretsOf(c);
+      expect(Object.keys(from).sort()).toEqual(["DATABASE_URL", "LITELLM_CONFIG_BUCKET_OBJECT_KEY", "LITELLM_MASTER_KEY"]);
+      expect(from.DATABASE_URL).toMatch(/^\$\{aws_secretsmanager_secret\.data_db-bootstrap_secret-litellm_\w+\.arn\}:url::$/);
+      expect(from.LITELLM_MASTER_KEY).toMatch(/^\$\{aws_secretsmanager_secret\.services_litellm-master-key_\w+\.arn\}$/);
+      expect(from.LITELLM_CONFIG_BUCKET_OBJECT_KEY).toMatch(/^\$\{aws_ssm_parameter\.services_litellm-config-object-key_\w+\.arn\}$/);
+      expect(s.resource("aws_ssm_parameter", "litellm-config-object-key")).toMatchObject({ type: "String", value: "litellm/config.yaml" });
+      expect(c.portMappings).toEqual([{ containerPort: 4000, protocol: "tcp", name: "litellm-4000" }]);
+    });
+
+    it("delivers a config.yaml that parses back to exactly the catalog, with references instead of secrets", () => {
+      const object = s.resource("aws_s3_object", "litellm-config-object");
+      expect(object).toMatchObject({ key: "litellm/config.yaml", server_side_encryption: "aws:kms", content_type: "application/yaml" });
+      expect(object.kms_key_id).toMatch(/aws_kms_key\.security_workload-key_\w+\.arn/);
+      const config = parse(object.content as string);
+      expect(config).toEqual({
+        model_list: env.services.litellm.models.map((m) => ({ model_name: m.name, litellm_params: { model: `bedrock/${m.modelId}`, aws_region_name: m.region ?? env.region } })),
+        litellm_settings: { drop_params: true },
+        general_settings: { master_key: "os.environ/LITELLM_MASTER_KEY", database_url: "os.environ/DATABASE_URL" },
+      });
+      expect(object.content).not.toMatch(/sk-/);
+      const families = env.services.litellm.models.map((m) => m.modelId);
+      for (const family of ["anthropic.claude", "meta.llama", "mistral.", "amazon.titan"]) expect(families.some((id) => id.includes(family))).toBe(true);
+    });
+
+    it("keeps the config bucket versioned, KMS-encrypted, private and TLS-only", () => {
+      expect(s.resource("aws_s3_bucket_versioning", "litellm-config").versioning_configuration).toEqual({ status: "Enabled" });
+      const sse = s.resource("aws_s3_bucket_server_side_encryption_configuration", "litellm-config").rule[0];
+      expect(sse.apply_server_side_encryption_by_default.sse_algorithm).toBe("aws:kms");
+      expect(sse.apply_server_side_encryption_by_default.kms_master_key_id).toMatch(/aws_kms_key\.security_workload-key_\w+\.arn/);
+      expect(s.resource("aws_s3_bucket_public_access_block", "litellm-config")).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
+      const policy = policyOf(s, s.resource("aws_s3_bucket_policy", "litellm-config").policy);
+      expect(policy.statement[0]).toMatchObject({ sid: "DenyInsecureTransport", effect: "Deny", condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }] });
+    });
+
+    it("scopes Bedrock and S3 access on the task role to exactly the catalog and the config object", () => {
+      const doc = rolePolicy(s, "compute_litellm_task-role");
+      expect(doc.statement.map((st: Json) => st.sid).sort()).toEqual(
+        ["DecryptLiteLlmConfig", "DescribeCatalogModels", "InvokeCatalogModels", "ListModelsInCatalogRegions", "ReadLiteLlmConfig", ...(env.compute.enableExecuteCommand ? ["EcsExecChannels"] : [])].sort(),
+      );
+      const expected = new Set<string>();
+      for (const m of resolveModels(env.services.litellm.models, env.region)) {
+        if (m.profile) {
+          expected.add(`arn:${P}:bedrock:${m.region}:${ACCOUNT}:inference-profile/${m.modelId}`);
+          expected.add(`arn:${P}:bedrock:*::foundation-model/${m.foundationModelId}`);
+        } else {
+          expected.add(`arn:${P}:bedrock:${m.region}::foundation-model/${m.modelId}`);
+        }
+      }
+      const invoke = statement(doc, "InvokeCatalogModels");
+      expect(invoke.actions).toEqual(["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]);
+      expect(invoke.resources).toEqual([...expected].sort());
+      expect(invoke.resources).toContain(`arn:${P}:bedrock:us-east-1:${ACCOUNT}:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0`);
+      expect(invoke.resources).toContain(`arn:${P}:bedrock:*::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0`);
+      expect(invoke.resources).toContain(`arn:${P}:bedrock:us-east-1::foundation-model/mistral.mistral-large-2402-v1:0`);
+      expect(statement(doc, "DescribeCatalogModels")).toMatchObject({ actions: ["bedrock:GetFoundationModel"] });
+      for (const arn of statement(doc, "DescribeCatalogModels").resources) expect(arn).toMatch(/::foundation-model\//);
+      expect(statement(doc, "ListModelsInCatalogRegions")).toMatchObject({
+        actions: ["bedrock:ListFoundationModels"],
+        resources: ["*"],
+        condition: [{ test: "StringEquals", variable: "aws:RequestedRegion", values: [env.region] }],
+      });
+      expect(statement(doc, "ReadLiteLlmConfig")).toMatchObject({ actions: ["s3:GetObject"], resources: [expect.stringMatching(/^\$\{aws_s3_bucket\.services_litellm-config_\w+\.arn\}\/litellm\/config\.yaml$/)] });
+      expect(statement(doc, "DecryptLiteLlmConfig").condition).toEqual([{ test: "StringEquals", variable: "kms:ViaService", values: [`s3.${env.region}.amazonaws.com`] }]);
+      for (const st of doc.statement) for (const a of st.actions) expect(a).not.toMatch(/\*/);
+    });
+
+    it("logs Bedrock invocations to a CMK-encrypted group through a role only Bedrock of this account assumes", () => {
+      const group = s.resource("aws_cloudwatch_log_group", "bedrock-invocations");
+      expect(group.name).toBe(`/owui/${envName}/bedrock-invocations`);
+      expect(group.kms_key_id).toMatch(/aws_kms_key\.security_workload-key_\w+\.arn/);
+      const role = s.resource("aws_iam_role", "bedrock-logging-role");
+      const trust = policyOf(s, role.assume_role_policy);
+      expect(trust.statement[0].principals).toEqual([{ type: "Service", identifiers: ["bedrock.amazonaws.com"] }]);
+      expect(trust.statement[0].condition).toContainEqual({ test: "StringEquals", variable: "aws:SourceAccount", values: [ACCOUNT] });
+      const logging = s.resource("aws_bedrock_model_invocation_logging_configuration");
+      const config = [logging.logging_config].flat()[0];
+      expect([config.cloudwatch_config].flat()[0].log_group_name).toMatch(/aws_cloudwatch_log_group\.services_bedrock-invocations_\w+\.name/);
+      expect(config.text_data_delivery_enabled).toBe(true);
+    });
+  });
+
+  describe("mcpo", () => {
+    const c = mainContainer(s, "mcpo");
+
+    it("runs mcpo with its key from the secret and its config written from the env at start", () => {
+      expect(Object.keys(envOf(c))).toEqual(["MCPO_CONFIG_JSON"]);
+      expect(JSON.parse(envOf(c).MCPO_CONFIG_JSON!)).toEqual({ mcpServers: env.services.mcpo.servers });
+      expect(Object.keys(secretsOf(c))).toEqual(["MCPO_API_KEY"]);
+      expect(secretsOf(c).MCPO_API_KEY).toMatch(/^\$\{aws_secretsmanager_secret\.services_mcpo-api-key_\w+\.arn\}$/);
+      expect(c.command).toEqual(["sh", "-c", `printf '%s' "$MCPO_CONFIG_JSON" > /tmp/mcpo.json && exec mcpo --host 0.0.0.0 --port 8000 --api-key "$MCPO_API_KEY" --config /tmp/mcpo.json`]);
+      expect(c.portMappings).toEqual([{ containerPort: 8000, protocol: "tcp", name: "mcpo-8000" }]);
+    });
+  });
+
+  it("no container env name looks secret and no env value carries an sk- key", () => {
+    for (const [, task] of s.resources("aws_ecs_task_definition")) {
+      for (const c of containers(task)) {
+        for (const e of c.environment as Json[]) {
+          expect(looksSecret(e.name), `${c.name}: ${e.name}`).toBe(false);
+          expect(String(e.value)).not.toContain("sk-");
+        }
+      }
+    }
+  });
+
+  it("keeps LiteLLM and mcpo internal: no target group, no listener rule, discoverable in the namespace", () => {
+    expect(s.resources("aws_lb_target_group").map(([n]) => n)).toEqual([expect.stringContaining("openwebui")]);
+    expect(s.resources("aws_lb_listener_rule").filter(([n]) => /litellm|mcpo/.test(n))).toEqual([]);
+    for (const name of ["litellm", "mcpo"]) {
+      const svc = s.resource("aws_ecs_service", `compute_${name}_`);
+      expect(svc.load_balancer).toBeUndefined();
+      expect(svc.network_configuration.assign_public_ip).toBe(false);
+      expect(s.resource("aws_service_discovery_service", `compute_${name}_discovery`).name).toBe(name);
+    }
+  });
+
+  it("creates every referenced secret as an empty placeholder encrypted with the workload CMK", () => {
+    const names = s.resources("aws_secretsmanager_secret").map(([, x]) => x.name as string).filter((n) => !n.endsWith("/database") && !n.includes("redis"));
+    expect(names.sort()).toEqual(
+      [`owui/${envName}/litellm/master-key`, `owui/${envName}/mcpo/api-key`, `owui/${envName}/openwebui/secret-key`, `owui/${envName}/openwebui/tool-server-connections`].sort(),
+    );
+    for (const [, secret] of s.resources("aws_secretsmanager_secret")) expect(secret.kms_key_id).toMatch(/aws_kms_key\.security_workload-key_\w+\.arn/);
+    expect(s.resources("aws_secretsmanager_secret_version")).toEqual([]);
+    const tools = s.resource("aws_secretsmanager_secret", "tool-server-connections");
+    expect(tools.description).toContain(`"url":"http://mcpo.owui-${envName}.internal:8000/time"`);
+    expect(tools.description).toContain(`"auth_type":"bearer"`);
+    expect(s.resource("aws_secretsmanager_secret", "litellm-master-key").description).toContain("sk- followed by a random string");
+  });
+});
+
+describe("config switches", () => {
+  it("turns invocation logging off and flips the Open WebUI switches", () => {
+    const s = synthPlatform(
+      envWith((raw) => {
+        raw.services = { openwebui: { persistentConfig: true, bypassModelAccessControl: false, directConnections: true }, litellm: { invocationLogging: false } };
+      }),
+    );
+    expect(s.resources("aws_bedrock_model_invocation_logging_configuration")).toEqual([]);
+    expect(s.resources("aws_cloudwatch_log_group").filter(([n]) => n.includes("bedrock"))).toEqual([]);
+    expect(envOf(mainContainer(s, "openwebui"))).toMatchObject({ ENABLE_PERSISTENT_CONFIG: "true", BYPASS_MODEL_ACCESS_CONTROL: "false", ENABLE_DIRECT_CONNECTIONS: "true" });
+  });
+
+  it("scopes ARNs of a foundation model in another region to that region", () => {
+    const s = synthPlatform(
+      envWith((raw) => {
+        raw.services = { litellm: { models: [{ name: "titan", modelId: "amazon.titan-text-express-v1", region: "us-west-2" }, { name: "claude-eu", modelId: "eu.anthropic.claude-3-7-sonnet-20250219-v1:0", region: "eu-central-1" }] } };
+      }),
+    );
+    const doc = rolePolicy(s, "compute_litellm_task-role");
+    expect(statement(doc, "InvokeCatalogModels").resources).toEqual([
+      `arn:${P}:bedrock:*::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0`,
+      `arn:${P}:bedrock:eu-central-1:${ACCOUNT}:inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0`,
+      `arn:${P}:bedrock:us-west-2::foundation-model/amazon.titan-text-express-v1`,
+    ]);
+    expect(statement(doc, "ListModelsInCatalogRegions").condition[0].values).toEqual(["eu-central-1", "us-west-2"]);
+  });
+});
