@@ -142,6 +142,18 @@ export class FargateService extends Construct {
       logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": logGroup.name, "awslogs-region": aws.region, "awslogs-stream-prefix": c.name } },
     });
 
+    // Left unset when empty: an empty block list has no HCL spelling, so cdk.tf would drop it.
+    const volumes = [
+      ...efsMounts.map((m, i) => ({
+        name: `efs-${i}`,
+        efsVolumeConfiguration: {
+          fileSystemId: m.fileSystemId,
+          transitEncryption: "ENABLED",
+          authorizationConfig: { accessPointId: m.accessPointId, iam: "ENABLED" },
+        },
+      })),
+      ...containers.flatMap((c) => scratch(c).map((p) => ({ name: volumeName(c, p) }))),
+    ];
     this.taskDefinition = new EcsTaskDefinition(this, "task", {
       family: name,
       requiresCompatibilities: ["FARGATE"],
@@ -153,17 +165,7 @@ export class FargateService extends Construct {
       taskRoleArn: this.taskRole.arn,
       // Fn.jsonencode: Terraform renders the JSON, so ARNs resolve and no string is hand-escaped.
       containerDefinitions: Fn.jsonencode(containers.map((c, i) => definition(c, i === 0))),
-      volume: [
-        ...efsMounts.map((m, i) => ({
-          name: `efs-${i}`,
-          efsVolumeConfiguration: {
-            fileSystemId: m.fileSystemId,
-            transitEncryption: "ENABLED",
-            authorizationConfig: { accessPointId: m.accessPointId, iam: "ENABLED" },
-          },
-        })),
-        ...containers.flatMap((c) => scratch(c).map((p) => ({ name: volumeName(c, p) }))),
-      ],
+      volume: volumes.length > 0 ? volumes : undefined,
     });
 
     const discovery = new ServiceDiscoveryService(this, "discovery", {

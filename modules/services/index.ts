@@ -79,16 +79,6 @@ export interface PlatformServicesOutputs {
   readonly placeholders: readonly PlaceholderInfo[];
 }
 
-/**
- * A task with a writable root and no EFS has no volumes; the factory then renders `volume = []`,
- * which the HCL output drops (cdk.tf and cdk.tf.json would disagree). Leave the attribute unset.
- */
-function dropEmptyVolumes(service: FargateService): FargateService {
-  const volumes = service.taskDefinition.volumeInput;
-  if (Array.isArray(volumes) && volumes.length === 0) service.taskDefinition.resetVolume();
-  return service;
-}
-
 export class PlatformServices extends Construct implements PlatformServicesOutputs {
   readonly openwebui: FargateService;
   readonly litellm: FargateService;
@@ -208,7 +198,6 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
         LITELLM_CONFIG_BUCKET_OBJECT_KEY: { parameter: { parameterArn: objectKey.arn, parameterName: objectKey.name } },
       },
     });
-    dropEmptyVolumes(service);
     // The S3 object must exist before the first task reads it.
     service.service.node.addDependency(object);
 
@@ -233,7 +222,7 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
   private addMcpo(props: PlatformServicesProps, apiKey: SecretRef): FargateService {
     const { env, compute } = props;
     const cfg = env.services.mcpo;
-    return dropEmptyVolumes(compute.addService({
+    return compute.addService({
       name: "mcpo",
       image: cfg.image,
       cpu: cfg.cpu,
@@ -249,7 +238,7 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
       command: ["sh", "-c", `printf '%s' "$MCPO_CONFIG_JSON" > ${MCPO_CONFIG_PATH} && exec mcpo --host 0.0.0.0 --port ${MCPO_PORT} --api-key "$MCPO_API_KEY" --config ${MCPO_CONFIG_PATH}`],
       environment: { MCPO_CONFIG_JSON: mcpoConfigJson(cfg.servers) },
       secrets: { MCPO_API_KEY: { secret: apiKey } },
-    }));
+    });
   }
 
   /** Open WebUI: the ALB's default route. */
