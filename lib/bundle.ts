@@ -42,23 +42,25 @@ export interface Bundle {
 const cache = new Map<string, Bundle>();
 const FIXED_MTIME = new Date("2000-01-01T00:00:00Z");
 
-/** Bundles once per process and per output path. */
+/** Forgets the bundles built in this process (tests of the on-disk reuse). */
+export function clearBundleMemo(): void {
+  cache.clear();
+}
+
+/**
+ * Bundles once per process and per output path. Across processes a bundle is reused when the
+ * esbuild options and the content of every file esbuild read for it are unchanged.
+ */
 export function bundleFunction(props: BundleProps): Bundle {
   const name = props.name ?? props.entry.replace(/^.*\//, "").replace(/\.[cm]?[tj]s$/, "");
   const dir = join(props.outRoot ?? join(REPO_ROOT, ".gen", "functions"), props.pkg, name);
   const hit = cache.get(dir);
   if (hit) return hit;
   const file = join(dir, "index.mjs");
-  // Several processes (parallel test files, a synth) may bundle at once: build to a private temp
-  // file, then rename it into place atomically; the folder only ever holds a complete index.mjs.
-  const tmpDir = join(dirname(dir), ".tmp");
-  const tmp = join(tmpDir, `${name}-${process.pid}-${Date.now()}.mjs`);
-  mkdirSync(tmpDir, { recursive: true });
-  mkdirSync(dir, { recursive: true });
-  for (const stray of readdirSync(dir)) if (stray !== "index.mjs") rmSync(join(dir, stray), { recursive: true, force: true });
+  const zip = `${dir}.zip`;
+  const manifest = `${dir}.inputs.json`;
   const options: BuildOptions = {
     entryPoints: [join(REPO_ROOT, "functions", props.pkg, props.entry)],
-    outfile: tmp,
     bundle: true,
     minify: true,
     platform: "node",
@@ -72,17 +74,59 @@ export function bundleFunction(props: BundleProps): Bundle {
     logLevel: "error",
     absWorkingDir: REPO_ROOT,
   };
-  buildSync(options);
+  const optionsKey = JSON.stringify(options);
+  const reused = reuse(manifest, optionsKey, file, zip);
+  if (reused) {
+    const bundle: Bundle = { dir, file, zip, ...reused };
+    cache.set(dir, bundle);
+    return bundle;
+  }
+
+  // Several processes (parallel test files, a synth) may bundle at once: build to a private temp
+  // file, then rename it into place atomically; the folder only ever holds a complete index.mjs.
+  const tmpDir = join(dirname(dir), ".tmp");
+  const tmp = join(tmpDir, `${name}-${process.pid}-${Date.now()}.mjs`);
+  mkdirSync(tmpDir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
+  for (const stray of readdirSync(dir)) if (stray !== "index.mjs") rmSync(join(dir, stray), { recursive: true, force: true });
+  const result = buildSync({ ...options, outfile: tmp, metafile: true });
   // A fixed mtime makes the zip TerraformAsset builds byte-identical across synths.
   utimesSync(tmp, FIXED_MTIME, FIXED_MTIME);
   renameSync(tmp, file);
   if (!existsSync(file)) throw new Error(`bundle ${file} vanished after rename`);
   const bytesBuf = readFileSync(file);
-  const zip = `${dir}.zip`;
   const tmpZip = `${tmp}.zip`;
   writeFileSync(tmpZip, zipDeterministic({ "index.mjs": bytesBuf }));
   renameSync(tmpZip, zip);
-  const bundle: Bundle = { dir, file, zip, bytes: bytesBuf.length, sha256: createHash("sha256").update(bytesBuf).digest("base64") };
+  const inputs = Object.keys(result.metafile!.inputs).sort();
+  const sha256 = createHash("sha256").update(bytesBuf).digest("base64");
+  const tmpManifest = `${tmp}.json`;
+  writeFileSync(tmpManifest, JSON.stringify({ optionsKey, inputs, inputsHash: hashInputs(inputs), sha256, bytes: bytesBuf.length }));
+  renameSync(tmpManifest, manifest);
+  const bundle: Bundle = { dir, file, zip, bytes: bytesBuf.length, sha256 };
   cache.set(dir, bundle);
   return bundle;
+}
+
+/** Hash of every input file esbuild read (paths relative to the repo root). */
+function hashInputs(inputs: readonly string[]): string {
+  const h = createHash("sha256");
+  for (const input of inputs) h.update(input).update("\0").update(readFileSync(join(REPO_ROOT, input))).update("\0");
+  return h.digest("hex");
+}
+
+/**
+ * Reuses the previous build when the options and every input esbuild read last time are
+ * unchanged (same content, not mtime) and the outputs are intact; otherwise undefined.
+ */
+function reuse(manifest: string, optionsKey: string, file: string, zip: string): { bytes: number; sha256: string } | undefined {
+  try {
+    const m = JSON.parse(readFileSync(manifest, "utf8")) as { optionsKey: string; inputs: string[]; inputsHash: string; sha256: string; bytes: number };
+    if (m.optionsKey !== optionsKey || hashInputs(m.inputs) !== m.inputsHash) return undefined;
+    const bytes = readFileSync(file);
+    if (createHash("sha256").update(bytes).digest("base64") !== m.sha256 || !existsSync(zip)) return undefined;
+    return { bytes: m.bytes, sha256: m.sha256 };
+  } catch {
+    return undefined;
+  }
 }
