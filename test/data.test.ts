@@ -233,8 +233,9 @@ describe.each([
       expect(fn.vpc_config).toEqual({ subnet_ids: privateSubnetRefs, security_group_ids: [sgRef("client-db-bootstrap")] });
     });
 
-    it("verifies the server certificate against the runtime's CA bundle", () => {
-      expect(fn.environment.variables).toEqual({ DB_SSL_MODE: "verify-full", NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem" });
+    it("verifies the server certificate against the runtime's CA bundle, and waits for Redis within its timeout", () => {
+      expect(fn.environment.variables).toEqual({ DB_SSL_MODE: "verify-full", NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem", REDIS_WAIT_SECONDS: "240" });
+      expect(Number(fn.environment.variables.REDIS_WAIT_SECONDS)).toBeLessThan(fn.timeout);
     });
 
     it("may reach the database on 5432 (and the database accepts it)", () => {

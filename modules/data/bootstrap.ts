@@ -69,7 +69,8 @@ export class DatabaseBootstrap extends Construct {
       description: "Creates each service's PostgreSQL role and database and stores its credentials in Secrets Manager",
       aws: props.aws,
       bundle,
-      environment: { DB_SSL_MODE: "verify-full", NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem" },
+      // REDIS_WAIT_SECONDS stays inside the 300 s timeout (the function's own default is 600).
+      environment: { DB_SSL_MODE: "verify-full", NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem", REDIS_WAIT_SECONDS: "240" },
       kmsKey: key,
       logRetentionDays: props.logRetentionDays,
       // CREATE DATABASE on Aurora takes seconds; a cold Serverless v2 writer may need to scale first.
