@@ -3,21 +3,17 @@
  * certificate stack, and Open WebUI built on the factory — in both environments — plus the
  * factory's refusals of malformed service specs.
  */
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Testing, TerraformStack } from "cdktf";
 import { describe, expect, it } from "vitest";
 import type { EnvConfig } from "../envs/schema.js";
 import { ConfigErrors } from "../lib/errors.js";
 import { looksSecret } from "../lib/secret-names.js";
 import { Compute, validateServiceSpec, type FargateService, type ServiceSpec } from "../modules/compute/index.js";
-import { Network } from "../modules/network/index.js";
 import { Security } from "../modules/security/index.js";
 import { CertificateStack } from "../stacks/certificate-stack.js";
 import { PlatformStack } from "../stacks/platform-stack.js";
 import { evaluateTemplate } from "./support/hcl-gate.js";
-import { ENVS, envWith, policyOf, synthEnvApp, synthPlatform, synthStack, type Json, type Synthesized } from "./support/synth.js";
+import { ENVS, envWith, policyOf, synthEnvApp, synthPlatform, synthStack, type Json, type Synthesized, foundationFixture } from "./support/synth.js";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -48,19 +44,7 @@ function inlinePolicy(s: Synthesized, part: string): Json[] {
 
 /** A PlatformStack-like fixture with just the layers the compute layer needs. */
 function buildCompute(env: EnvConfig = ENVS.nonprod): { stack: TerraformStack; compute: Compute; security: Security } {
-  const stack = new TerraformStack(Testing.app(), env.name);
-  new AwsProvider(stack, "aws", { region: env.region });
-  const aws = { region: env.region, accountId: new DataAwsCallerIdentity(stack, "current").accountId, partition: new DataAwsPartition(stack, "partition").partition };
-  const network = new Network(stack, "network", {
-    envName: env.name,
-    region: env.region,
-    vpcCidr: env.network.vpcCidr,
-    azs: env.network.azs,
-    publicSubnetCidrs: env.network.publicSubnetCidrs,
-    privateSubnetCidrs: env.network.privateSubnetCidrs,
-    singleNatGateway: env.network.singleNatGateway,
-  });
-  const security = new Security(stack, "security", { envName: env.name, aws, network, albIngressCidrs: env.security.albIngressCidrs });
+  const { stack, aws, network, security } = foundationFixture(env);
   const compute = new Compute(stack, "compute", {
     envName: env.name,
     aws,

@@ -1,13 +1,8 @@
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { Testing, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput, type TerraformStack } from "cdktf";
 import { describe, expect, it } from "vitest";
 import type { EnvConfig } from "../envs/schema.js";
 import { Data, type DataProps } from "../modules/data/index.js";
-import { Network } from "../modules/network/index.js";
-import { Security } from "../modules/security/index.js";
-import { ENVS, synthStack, type Json, type Synthesized } from "./support/synth.js";
+import { ENVS, synthStack, type Json, type Synthesized, foundationFixture } from "./support/synth.js";
 
 const SERVICES = ["openwebui", "litellm"] as const;
 const CONSUMERS = [
@@ -17,19 +12,7 @@ const CONSUMERS = [
 
 /** A PlatformStack-like fixture: provider, network, security and the data layer. */
 function build(env: EnvConfig, over: Partial<DataProps> = {}): { stack: TerraformStack; data: Data } {
-  const stack = new TerraformStack(Testing.app(), env.name);
-  new AwsProvider(stack, "aws", { region: env.region });
-  const aws = { region: env.region, accountId: new DataAwsCallerIdentity(stack, "current").accountId, partition: new DataAwsPartition(stack, "partition").partition };
-  const network = new Network(stack, "network", {
-    envName: env.name,
-    region: env.region,
-    vpcCidr: env.network.vpcCidr,
-    azs: env.network.azs,
-    publicSubnetCidrs: env.network.publicSubnetCidrs,
-    privateSubnetCidrs: env.network.privateSubnetCidrs,
-    singleNatGateway: env.network.singleNatGateway,
-  });
-  const security = new Security(stack, "security", { envName: env.name, aws, network, albIngressCidrs: env.security.albIngressCidrs });
+  const { stack, aws, network, security } = foundationFixture(env);
   const data = new Data(stack, "data", {
     envName: env.name,
     aws,

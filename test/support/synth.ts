@@ -4,7 +4,13 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Testing, type TerraformStack } from "cdktf";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { TerraformStack, Testing } from "cdktf";
+import type { AwsContext } from "../../lib/context.js";
+import { Network } from "../../modules/network/index.js";
+import { Security } from "../../modules/security/index.js";
 import type { App } from "cdktf";
 import { parseEnv, type EnvConfig, type EnvInput } from "../../envs/schema.js";
 import { nonprod } from "../../envs/nonprod.js";
@@ -25,19 +31,7 @@ export interface Synthesized {
 }
 
 export function synthStack(stack: TerraformStack): Synthesized {
-  const json = JSON.parse(Testing.synth(stack)) as Json;
-  const resources = (type: string): [string, Json][] => Object.entries(json.resource?.[type] ?? {});
-  return {
-    json,
-    resources,
-    resource(type, nameIncludes = "") {
-      const hits = resources(type).filter(([n]) => n.includes(nameIncludes));
-      if (hits.length !== 1) throw new Error(`expected one ${type} matching "${nameIncludes}", found ${hits.map(([n]) => n).join(", ") || "none"}`);
-      return hits[0]![1];
-    },
-    data: (type) => Object.entries(json.data?.[type] ?? {}),
-    output: (name) => json.output?.[name],
-  };
+  return synthesizedOf(JSON.parse(Testing.synth(stack)) as Json);
 }
 
 export const ENVS = { nonprod, prod } as const;
@@ -117,4 +111,25 @@ export function synthEnvApp(env: EnvConfig): { certificate: Synthesized; platfor
   const result = { certificate: read(`${env.name}-certificate`), platform: read(env.name) };
   appCache.set(key, result);
   return result;
+}
+
+/**
+ * A PlatformStack-like fixture with the foundation layers (provider, network, security), for tests
+ * that add one more layer on top without the rest of the platform.
+ */
+export function foundationFixture(env: EnvConfig): { stack: TerraformStack; aws: AwsContext; network: Network; security: Security } {
+  const stack = new TerraformStack(Testing.app(), env.name);
+  new AwsProvider(stack, "aws", { region: env.region });
+  const aws: AwsContext = { region: env.region, accountId: new DataAwsCallerIdentity(stack, "current").accountId, partition: new DataAwsPartition(stack, "partition").partition };
+  const network = new Network(stack, "network", {
+    envName: env.name,
+    region: env.region,
+    vpcCidr: env.network.vpcCidr,
+    azs: env.network.azs,
+    publicSubnetCidrs: env.network.publicSubnetCidrs,
+    privateSubnetCidrs: env.network.privateSubnetCidrs,
+    singleNatGateway: env.network.singleNatGateway,
+  });
+  const security = new Security(stack, "security", { envName: env.name, aws, network, albIngressCidrs: env.security.albIngressCidrs });
+  return { stack, aws, network, security };
 }
