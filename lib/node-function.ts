@@ -3,23 +3,20 @@
  * shipped from a deterministic esbuild bundle, with its own KMS-encrypted log group, its own
  * execution role and one inline least-privilege policy.
  *
- * The inline policy is the merge (`source_policy_documents`) of one readable
- * `aws_iam_policy_document` per group of statements: the runtime's own needs, the `statements`
- * prop, and each later `grant(...)`. The list of parts is lazy, so grants made after construction
- * land in the same policy.
+ * The inline policy is one readable `aws_iam_policy_document` (lib/policy.ts `InlinePolicy`, the
+ * same mechanism ECS task roles use): the runtime's own needs, the `statements` prop, and each
+ * later `grant(...)`, which lands in the same document.
  */
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
-import { AssetType, Lazy, TerraformAsset, Token } from "cdktf";
+import { AssetType, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
 import type { KeyRef } from "../modules/security/index.js";
 import type { Bundle } from "./bundle.js";
 import type { AwsContext } from "./context.js";
-import { policyDocument, type PolicyStatement } from "./policy.js";
+import { InlinePolicy, policyDocument, type PolicyStatement } from "./policy.js";
 
 export interface NodeFunctionVpcConfig {
   /** Subnets of the function's network interfaces (private subnets). */
@@ -117,8 +114,7 @@ export class NodeFunction extends Construct implements NodeFunctionOutputs {
   readonly functionArn: string;
   readonly roleArn: string;
   readonly roleName: string;
-  private readonly policyParts: string[] = [];
-  private readonly sids = new Set<string>();
+  private readonly policy: InlinePolicy;
 
   constructor(scope: Construct, id: string, props: NodeFunctionProps) {
     super(scope, id);
@@ -150,15 +146,8 @@ export class NodeFunction extends Construct implements NodeFunctionOutputs {
     this.roleArn = this.role.arn;
     this.roleName = this.role.name;
 
-    this.grant(...runtimeStatements(this.logGroup.arn, props.kmsKey.keyArn, props.name, functionArn, props.vpc !== undefined));
-    if (props.statements.length > 0) this.grant(...props.statements);
-    const policy = new IamRolePolicy(this, "policy", {
-      name: "permissions",
-      role: this.role.id,
-      policy: new DataAwsIamPolicyDocument(this, "policy-document", {
-        sourcePolicyDocuments: Lazy.listValue({ produce: () => this.policyParts }),
-      }).json,
-    });
+    this.policy = new InlinePolicy(this, "permissions", this.role.name);
+    this.policy.add(...runtimeStatements(this.logGroup.arn, props.kmsKey.keyArn, props.name, functionArn, props.vpc !== undefined), ...props.statements);
 
     // A prebuilt deterministic zip: copied, not archived (no child process, byte-identical output).
     const code = new TerraformAsset(this, "code", { path: props.bundle.zip, type: AssetType.FILE });
@@ -180,7 +169,7 @@ export class NodeFunction extends Construct implements NodeFunctionOutputs {
       loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
       vpcConfig: props.vpc ? { subnetIds: [...props.vpc.subnetIds], securityGroupIds: [...props.vpc.securityGroupIds] } : undefined,
       // Lambda checks the role's ENI permissions on create, and logs must be writable on first run.
-      dependsOn: [policy, this.logGroup],
+      dependsOn: [this.policy.resource!, this.logGroup],
     });
     this.functionName = this.resource.functionName;
     this.functionArn = this.resource.arn;
@@ -188,13 +177,7 @@ export class NodeFunction extends Construct implements NodeFunctionOutputs {
 
   /** Adds statements to the function's one inline policy (also after construction). Sids must be unique. */
   grant(...statements: PolicyStatement[]): void {
-    if (statements.length === 0) return;
-    for (const s of statements) {
-      if (this.sids.has(s.sid)) throw new Error(`NodeFunction ${this.node.path}: statement sid "${s.sid}" is used twice. Fix: give each statement its own sid (Terraform refuses duplicate sids when merging)`);
-      this.sids.add(s.sid);
-    }
-    const id = this.policyParts.length === 0 ? "runtime-policy" : `policy-${this.policyParts.length}`;
-    this.policyParts.push(policyDocument(this, id, statements).json);
+    if (statements.length > 0) this.policy.add(...statements);
   }
 
   /** Lets one AWS resource (`sourceArn`) of a service invoke the function. */

@@ -57,6 +57,8 @@ export function policyDocument(scope: Construct, id: string, statements: readonl
 export class InlinePolicy {
   private readonly statements: PolicyStatement[] = [];
   private document?: DataAwsIamPolicyDocument;
+  /** The `aws_iam_role_policy`, once the first statement exists (for `depends_on`). */
+  resource?: IamRolePolicy;
 
   constructor(
     private readonly scope: Construct,
@@ -67,7 +69,7 @@ export class InlinePolicy {
   /** Adds statements; a statement id may appear only once per policy. */
   add(...statements: readonly PolicyStatement[]): void {
     for (const s of statements) {
-      if (this.statements.some((t) => t.sid === s.sid)) throw new Error(`${this.scope.node.path}: policy statement "${s.sid}" is granted twice; give each grant its own sid`);
+      if (this.statements.some((t) => t.sid === s.sid)) throw new Error(`${this.scope.node.path}: statement sid "${s.sid}" is used twice. Fix: give each statement its own sid (IAM refuses duplicate sids in one policy)`);
       this.statements.push(s);
     }
     if (this.document) {
@@ -75,7 +77,7 @@ export class InlinePolicy {
       return;
     }
     this.document = policyDocument(this.scope, `${this.id}-document`, this.statements);
-    new IamRolePolicy(this.scope, this.id, { name: this.id, role: this.roleName, policy: this.document.json });
+    this.resource = new IamRolePolicy(this.scope, this.id, { name: this.id, role: this.roleName, policy: this.document.json });
   }
 
   /** The statements granted so far. */

@@ -2,7 +2,7 @@ import { TerraformOutput, type TerraformStack } from "cdktf";
 import { describe, expect, it } from "vitest";
 import type { EnvConfig } from "../envs/schema.js";
 import { Data, type DataProps } from "../modules/data/index.js";
-import { ENVS, synthStack, type Json, type Synthesized, foundationFixture } from "./support/synth.js";
+import { ENVS, synthStack, type Json, type Synthesized, foundationFixture, policyOf } from "./support/synth.js";
 
 const SERVICES = ["openwebui", "litellm"] as const;
 const CONSUMERS = [
@@ -65,11 +65,9 @@ function decodeJsonencode(expr: string): Json {
   return JSON.parse(json);
 }
 
-/** Every statement of a role's inline policy, following `source_policy_documents`. */
+/** Every statement of a role's one inline policy document. */
 function inlineStatements(s: Synthesized, rolePolicy: Json): Json[] {
-  const docName = (ref: string) => /data\.aws_iam_policy_document\.([\w-]+)\.json/.exec(ref)![1]!;
-  const docs = s.json.data.aws_iam_policy_document;
-  return (docs[docName(rolePolicy.policy)].source_policy_documents as string[]).flatMap((ref) => docs[docName(ref)].statement);
+  return policyOf(s, rolePolicy.policy).statement;
 }
 
 describe.each([

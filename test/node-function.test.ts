@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bundleFunction, type Bundle } from "../lib/bundle.js";
 import { checkEnvironment, NodeFunction, type NodeFunctionProps } from "../lib/node-function.js";
-import { synthStack, type Json, type Synthesized } from "./support/synth.js";
+import { synthStack, type Json, type Synthesized, policyOf } from "./support/synth.js";
 
 const KEY = { keyArn: "arn:aws:kms:us-east-1:111122223333:key/env-key", keyId: "env-key", aliasName: "alias/env" };
 const AWS = { region: "us-east-1", accountId: "111122223333", partition: "aws" };
@@ -50,12 +50,9 @@ function synthFn(p: NodeFunctionProps, after?: (fn: NodeFunction) => void): Synt
   return synthStack(stackWith(p, after).stack);
 }
 
-/** Every statement of the function's inline policy, following `source_policy_documents`. */
+/** Every statement of a role's one inline policy document. */
 function inlineStatements(s: Synthesized, rolePolicy: Json): Json[] {
-  const docName = (ref: string) => /data\.aws_iam_policy_document\.([\w-]+)\.json/.exec(ref)![1]!;
-  const docs = s.json.data.aws_iam_policy_document;
-  const merged = docs[docName(rolePolicy.policy)];
-  return (merged.source_policy_documents as string[]).flatMap((ref) => docs[docName(ref)].statement);
+  return policyOf(s, rolePolicy.policy).statement;
 }
 
 describe("NodeFunction", () => {
