@@ -4,11 +4,11 @@
  * checks the invariant: each message ever put on the queue either became an Open WebUI user or
  * sits in the DLQ — zero lost — and malformed ones end in the DLQ with their reason logged.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AwsError } from "../../../test/fakes/aws-json.js";
-import { captureStdout, type Capture } from "./support/harness.js";
+import type { Capture } from "./support/harness.js";
 import type { SqsHandler } from "./support/sqs-loop.js";
-import { startWorld, type World } from "./support/world.js";
+import { worldPerTest, type World } from "./support/world.js";
 
 interface Row {
   readonly name: string;
@@ -196,19 +196,10 @@ const ROWS: Row[] = [
 ];
 
 describe("provisioning fault matrix (bundled producer + worker against local fakes)", () => {
-  let world: World | undefined;
-  let logs: Capture | undefined;
-  afterEach(async () => {
-    logs?.restore();
-    logs = undefined;
-    await world?.close();
-    world = undefined;
-  });
+  const setup = worldPerTest();
 
   it.each(ROWS.map((r) => [r.name, r] as const))("%s", async (_name, row) => {
-    logs = captureStdout();
-    world = await startWorld(row.env);
-    const w = world;
+    const { w, logs } = await setup(row.env);
     await w.signUp(row.signUps ?? []);
     for (const body of row.raw ?? []) await w.sendRaw(body);
     await row.arrange?.(w);

@@ -5,24 +5,16 @@
  * EMF metric.
  */
 import { createServer } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AwsError } from "../../../test/fakes/aws-json.js";
-import { captureStdout, importFresh, bundle, postConfirmationEvent, setEnv, type Capture, type ProducerModule } from "./support/harness.js";
-import { QUEUE, startWorld, type World } from "./support/world.js";
+import { importFresh, bundle, postConfirmationEvent, setEnv, type Capture, type ProducerModule } from "./support/harness.js";
+import { QUEUE, worldPerTest, type World } from "./support/world.js";
 
-let world: World | undefined;
-let logs: Capture | undefined;
-afterEach(async () => {
-  logs?.restore();
-  logs = undefined;
-  await world?.close();
-  world = undefined;
-});
+const newWorld = worldPerTest();
 
 async function setup(env: Record<string, string | undefined> = {}) {
-  logs = captureStdout();
-  world = await startWorld(env);
-  return { w: world, producer: await world.producer(), logs };
+  const { w, logs } = await newWorld(env);
+  return { w, producer: await w.producer(), logs };
 }
 
 /** A port nothing listens on. */
@@ -49,7 +41,7 @@ function expectEnqueueFailedMetric(logs: Capture) {
 
 describe("producer (bundled) → SQS", () => {
   it("enqueues {email, name, sub, source, confirmedAt} and returns the event unchanged", async () => {
-    const { w, producer } = await setup();
+    const { w, producer, logs } = await setup();
     const ev = postConfirmationEvent({ email: "  Grace.Hopper@Navy.MIL ", name: "Grace Hopper", sub: "sub-123" });
     const snapshot = structuredClone(ev);
     const out = await producer.handler(ev);
@@ -58,8 +50,8 @@ describe("producer (bundled) → SQS", () => {
     const [msg] = bodies(w);
     expect(msg).toMatchObject({ v: 1, email: "grace.hopper@navy.mil", name: "Grace Hopper", sub: "sub-123", source: "PostConfirmation_ConfirmSignUp" });
     expect(new Date(String(msg!.confirmedAt)).getTime()).toBeGreaterThan(Date.now() - 60_000);
-    expect(logs!.emf("EnqueueFailed")).toHaveLength(0);
-    expect(logs!.emf("Enqueued")).toMatchObject([{ Enqueued: 1, Function: "producer", email: "grace.hopper@navy.mil" }]);
+    expect(logs.emf("EnqueueFailed")).toHaveLength(0);
+    expect(logs.emf("Enqueued")).toMatchObject([{ Enqueued: 1, Function: "producer", email: "grace.hopper@navy.mil" }]);
   });
 
   it("names the user from name, else given + family, else the email's local part — never the sub", async () => {
@@ -89,17 +81,17 @@ describe("producer (bundled) → SQS", () => {
   });
 
   it("retries a transient SendMessage failure within the budget", async () => {
-    const { w, producer } = await setup();
+    const { w, producer, logs } = await setup();
     w.sqs.failNext("SendMessage", new AwsError("InternalError", "We encountered an internal error.", 500), 1);
     const ev = postConfirmationEvent({ email: "retry@example.com" });
     expect(await producer.handler(ev)).toBe(ev);
     expect(bodies(w)).toMatchObject([{ email: "retry@example.com" }]);
     expect(w.sqs.calls.filter((c) => c.operation === "SendMessage")).toHaveLength(2);
-    expect(logs!.emf("EnqueueFailed")).toHaveLength(0);
+    expect(logs.emf("EnqueueFailed")).toHaveLength(0);
   });
 
   it("SQS failing: returns the event unchanged, after a few attempts, and emits EnqueueFailed", async () => {
-    const { w, producer } = await setup();
+    const { w, producer, logs } = await setup();
     w.sqs.failNext("SendMessage", new AwsError("InternalError", "We encountered an internal error.", 500), Infinity);
     const ev = postConfirmationEvent({ email: "sqs-down@example.com", name: "Down" });
     const snapshot = structuredClone(ev);
@@ -109,32 +101,32 @@ describe("producer (bundled) → SQS", () => {
     expect(out).toBe(ev);
     expect(out).toEqual(snapshot);
     expect(w.sqs.calls.filter((c) => c.operation === "SendMessage")).toHaveLength(3);
-    const doc = expectEnqueueFailedMetric(logs!);
+    const doc = expectEnqueueFailedMetric(logs);
     // The lost message is in the log line, so an operator could re-enqueue it; the reconciler heals it anyway.
     expect(doc.message).toMatchObject({ email: "sqs-down@example.com", name: "Down" });
   });
 
   it("SQS hanging: gives up within ENQUEUE_BUDGET_MS, well inside Cognito's 5 s", async () => {
-    const { w, producer } = await setup({ ENQUEUE_BUDGET_MS: "800" });
+    const { w, producer, logs } = await setup({ ENQUEUE_BUDGET_MS: "800" });
     w.sqs.stallNext("SendMessage", 10_000, Infinity);
     const ev = postConfirmationEvent({ email: "sqs-hang@example.com" });
     const t0 = performance.now();
     expect(await producer.handler(ev)).toBe(ev);
     const took = performance.now() - t0;
     expect(took).toBeLessThan(1300);
-    expectEnqueueFailedMetric(logs!);
+    expectEnqueueFailedMetric(logs);
   });
 
   it("SQS unreachable (connection refused): returns the event and emits EnqueueFailed", async () => {
-    const { w } = await setup();
+    const { w, logs } = await setup();
     const port = await closedPort();
     const restore = setEnv({ AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${port}`, QUEUE_URL: `http://127.0.0.1:${port}/123456789012/provisioning` });
     try {
       const producer = await importFresh<ProducerModule>(bundle("producer").file);
       const ev = postConfirmationEvent({ email: "refused@example.com" });
       expect(await producer.handler(ev)).toBe(ev);
-      expectEnqueueFailedMetric(logs!);
-      expect(logs!.find((l) => l.errorCode === "ECONNREFUSED" || /ECONNREFUSED/.test(String(l.errorMessage)))).toBeDefined();
+      expectEnqueueFailedMetric(logs);
+      expect(logs.find((l) => l.errorCode === "ECONNREFUSED" || /ECONNREFUSED/.test(String(l.errorMessage)))).toBeDefined();
       expect(w.sqs.calls).toHaveLength(0);
     } finally {
       restore();
@@ -142,20 +134,20 @@ describe("producer (bundled) → SQS", () => {
   });
 
   it("a user without an email (missing attribute mapping) is reported, not enqueued, and sign-up continues", async () => {
-    const { w, producer } = await setup();
+    const { w, producer, logs } = await setup();
     const ev = postConfirmationEvent({ phone_number: "+15555550100" });
     expect(await producer.handler(ev)).toBe(ev);
     expect(w.sqs.sent(QUEUE)).toHaveLength(0);
-    expect(expectEnqueueFailedMetric(logs!).reason).toMatch(/no email attribute/);
+    expect(expectEnqueueFailedMetric(logs).reason).toMatch(/no email attribute/);
   });
 
   it("misconfigured (QUEUE_URL unset): returns the event and emits EnqueueFailed", async () => {
-    const { w } = await setup({ QUEUE_URL: undefined });
+    const { w, logs } = await setup({ QUEUE_URL: undefined });
     const producer = await w.producer();
     const ev = postConfirmationEvent({ email: "noconfig@example.com" });
     expect(await producer.handler(ev)).toBe(ev);
-    const doc = expectEnqueueFailedMetric(logs!);
+    const doc = expectEnqueueFailedMetric(logs);
     expect(doc.reason).toBe("config");
-    expect(logs!.find((l) => /QUEUE_URL is required/.test(String(l.errorMessage)))).toBeDefined();
+    expect(logs.find((l) => /QUEUE_URL is required/.test(String(l.errorMessage)))).toBeDefined();
   });
 });

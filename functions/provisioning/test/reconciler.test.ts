@@ -3,31 +3,17 @@
  * lost, pages through ListUsers, only takes enabled CONFIRMED / EXTERNAL_PROVIDER users, costs one
  * SCIM call per user, is idempotent, and reports failures with an EMF metric.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AwsError } from "../../../test/fakes/aws-json.js";
-import { captureStdout, type Capture } from "./support/harness.js";
-import { startWorld, type World } from "./support/world.js";
+import { worldPerTest, type World } from "./support/world.js";
 
-let world: World | undefined;
-let logs: Capture | undefined;
-afterEach(async () => {
-  logs?.restore();
-  logs = undefined;
-  await world?.close();
-  world = undefined;
-});
-
-async function setup(env: Record<string, string | undefined> = {}) {
-  logs = captureStdout();
-  world = await startWorld(env);
-  return { w: world, logs };
-}
+const setup = worldPerTest();
 
 const listCalls = (w: World) => w.cognito.calls.filter((c) => c.operation === "ListUsers");
 
 describe("reconciler (bundled)", () => {
   it("heals a user whose sign-up event was dropped (SQS down at sign-up), and leaves existing users alone", async () => {
-    const { w } = await setup();
+    const { w, logs } = await setup();
     // Ada went through the normal path; Bob's enqueue failed (SQS down), so only Cognito knows him.
     w.cognito.addUser({ email: "ada@example.com", name: "Ada" });
     w.cognito.addUser({ email: "Bob@Example.com", given_name: "Bob", family_name: "Builder" });
@@ -39,7 +25,7 @@ describe("reconciler (bundled)", () => {
     const r = await (await w.reconciler()).handler({}, { getRemainingTimeInMillis: () => 300_000 });
     expect(r).toMatchObject({ seen: 2, created: 1, existed: 1, failed: 0, skipped: 0, complete: true, scimRequests: 2 });
     expect(w.owui.users.get("bob@example.com")?.name).toBe("Bob Builder");
-    const emf = logs!.emf("ReconcileFailed");
+    const emf = logs.emf("ReconcileFailed");
     expect(emf).toHaveLength(1);
     expect(emf[0]).toMatchObject({ ReconcileFailed: 0, ReconcileHealed: 1, UsersExisted: 1, Function: "reconciler" });
   });
@@ -76,21 +62,21 @@ describe("reconciler (bundled)", () => {
   });
 
   it("counts failures when Open WebUI is down and emits ReconcileFailed; the next run heals them", async () => {
-    const { w } = await setup({ RECONCILE_CONCURRENCY: "1" });
+    const { w, logs } = await setup({ RECONCILE_CONCURRENCY: "1" });
     for (let i = 0; i < 5; i++) w.cognito.addUser({ email: `r${i}@example.com` });
     w.owui.script(500, 500);
     const r = await (await w.reconciler()).handler();
     expect(r).toMatchObject({ seen: 5, created: 3, failed: 2 });
-    expect(logs!.emf("ReconcileFailed")[0]).toMatchObject({ ReconcileFailed: 2, level: "error" });
+    expect(logs.emf("ReconcileFailed")[0]).toMatchObject({ ReconcileFailed: 2, level: "error" });
     const again = await (await w.reconciler()).handler();
     expect(again).toMatchObject({ created: 2, existed: 3, failed: 0 });
   });
 
   it("fails loudly (throws + metric) when Cognito cannot be listed", async () => {
-    const { w } = await setup({ AWS_MAX_ATTEMPTS: "1" });
+    const { w, logs } = await setup({ AWS_MAX_ATTEMPTS: "1" });
     w.cognito.failNext("ListUsers", new AwsError("TooManyRequestsException", "Too many requests"), Infinity);
     await expect((await w.reconciler()).handler()).rejects.toMatchObject({ name: "TooManyRequestsException" });
-    expect(logs!.emf("ReconcileFailed")[0]).toMatchObject({ ReconcileFailed: 1, complete: false });
+    expect(logs.emf("ReconcileFailed")[0]).toMatchObject({ ReconcileFailed: 1, complete: false });
   });
 
   it("stops early, incomplete, when the function is about to time out", async () => {

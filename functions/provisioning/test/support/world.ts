@@ -5,7 +5,9 @@
  */
 import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { afterEach } from "vitest";
 import { FAKE_AWS_ENV } from "../../../../test/fakes/aws-json.js";
+import { captureStdout, type Capture } from "./harness.js";
 import { startCognitoFake, type CognitoFake } from "../../../../test/fakes/cognito.js";
 import { startOpenWebUiScimFake, type OpenWebUiScimFake } from "../../../../test/fakes/openwebui-scim.js";
 import { startSecretsManagerFake, type SecretsManagerFake } from "../../../../test/fakes/secrets-manager.js";
@@ -133,4 +135,24 @@ export async function startWorld(env: Record<string, string | undefined> = {}): 
     },
   };
   return world;
+}
+
+/**
+ * One fresh world and stdout capture per test, torn down after each: call in a describe (or file)
+ * body, then `await setup(env)` inside each test.
+ */
+export function worldPerTest(): (env?: Record<string, string | undefined>) => Promise<{ w: World; logs: Capture }> {
+  let world: World | undefined;
+  let logs: Capture | undefined;
+  afterEach(async () => {
+    logs?.restore();
+    logs = undefined;
+    await world?.close();
+    world = undefined;
+  });
+  return async (env = {}) => {
+    logs = captureStdout();
+    world = await startWorld(env);
+    return { w: world, logs };
+  };
 }
