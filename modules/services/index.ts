@@ -28,7 +28,7 @@ import { resourceName } from "../../lib/naming.js";
 import { placeholderSecret } from "../../lib/placeholder-secret.js";
 import { denyInsecureTransport, InlinePolicy, policyDocument } from "../../lib/policy.js";
 import type { SecretRef } from "../../lib/refs.js";
-import type { Compute, FargateService } from "../compute/index.js";
+import type { Compute, FargateService, ServiceSpec } from "../compute/index.js";
 import type { DataOutputs } from "../data/index.js";
 import type { SecurityOutputs } from "../security/index.js";
 import { catalogRegions, foundationModelArns, invokeArns, litellmConfigYaml, mcpoConfigJson, resolveModels, sha256, type ResolvedModel } from "./catalog.js";
@@ -77,6 +77,16 @@ export interface PlatformServicesOutputs {
   readonly bedrockInvocationLogGroupName?: string;
   /** Every secret the services read that an operator must fill after apply. */
   readonly placeholders: readonly PlaceholderInfo[];
+}
+
+/** The spec fields every service takes straight from its `services.<name>` config section. */
+function sizedFromConfig(cfg: EnvConfig["services"][keyof EnvConfig["services"]]): Pick<ServiceSpec, "image" | "cpu" | "memoryMiB" | "scaling"> {
+  return {
+    image: cfg.image,
+    cpu: cfg.cpu,
+    memoryMiB: cfg.memoryMiB,
+    scaling: { minCount: cfg.minCount, maxCount: cfg.maxCount, targetCpuPercent: cfg.targetCpuPercent, requestsPerTarget: cfg.requestsPerTarget },
+  };
 }
 
 export class PlatformServices extends Construct implements PlatformServicesOutputs {
@@ -178,13 +188,10 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
 
     const service = compute.addService({
       name: "litellm",
-      image: cfg.image,
-      cpu: cfg.cpu,
-      memoryMiB: cfg.memoryMiB,
+      ...sizedFromConfig(cfg),
       port: LITELLM_PORT,
       routing: { type: "internal" },
       healthCheck: { path: "/health/liveliness", gracePeriodSeconds: 120 },
-      scaling: { minCount: cfg.minCount, maxCount: cfg.maxCount, targetCpuPercent: cfg.targetCpuPercent },
       writableRootFilesystemReason: "LiteLLM runs prisma generate and its migrations at start, writing into the image's Python packages",
       environment: {
         AWS_REGION: env.region,
@@ -224,14 +231,11 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
     const cfg = env.services.mcpo;
     return compute.addService({
       name: "mcpo",
-      image: cfg.image,
-      cpu: cfg.cpu,
-      memoryMiB: cfg.memoryMiB,
+      ...sizedFromConfig(cfg),
       port: MCPO_PORT,
       routing: { type: "internal" },
       // mcpo has no health route; /docs answers without the key (UNVERIFIED, see README).
       healthCheck: { path: "/docs", gracePeriodSeconds: 120 },
-      scaling: { minCount: cfg.minCount, maxCount: cfg.maxCount, targetCpuPercent: cfg.targetCpuPercent },
       writableRootFilesystemReason: "stdio MCP servers start through uvx/npx, which install packages into the home directory and caches",
       // mcpo takes its key only as --api-key (no env var), and its config only as a file: the shell
       // writes the file from the env value, then replaces itself with mcpo (signals reach mcpo).
@@ -262,14 +266,11 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
     const flag = (b: boolean) => (b ? "true" : "false");
     const service = compute.addService({
       name: "openwebui",
-      image: cfg.image,
-      cpu: cfg.cpu,
-      memoryMiB: cfg.memoryMiB,
+      ...sizedFromConfig(cfg),
       port: OPENWEBUI_PORT,
       routing: { type: "default" },
       // First start runs the database migrations; measured cold starts run to several minutes.
       healthCheck: { path: "/health", gracePeriodSeconds: 600 },
-      scaling: { minCount: cfg.minCount, maxCount: cfg.maxCount, targetCpuPercent: cfg.targetCpuPercent, requestsPerTarget: cfg.requestsPerTarget },
       stickySessions: cfg.maxCount > 1,
       writableRootFilesystemReason: "Open WebUI writes static assets and secrets into /app/backend at start",
       environment: {
