@@ -161,13 +161,5 @@ export function postConfirmationEvent(
 export type ProducerModule = { handler: <E>(event: E) => Promise<E> };
 export type WorkerModule = { handler: import("./sqs-loop.js").SqsHandler };
 export type ReconcilerModule = {
-  handler: (event?: unknown, context?: { getRemainingTimeInMillis(): number }) => Promise<{
-    seen: number;
-    created: number;
-    existed: number;
-    failed: number;
-    skipped: number;
-    complete: boolean;
-    scimRequests: number;
-  }>;
+  handler: (event?: unknown, context?: { getRemainingTimeInMillis(): number }) => Promise<import("../../src/reconciler.js").ReconcileResult>;
 };
