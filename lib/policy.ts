@@ -97,3 +97,23 @@ export function denyInsecureTransport(resources: readonly string[], actions: rea
     conditions: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
   };
 }
+
+/**
+ * The key-policy statement that lets the account administer a KMS key and delegate its use to IAM
+ * policies, listing the administrative actions instead of `kms:*`. `extraActions` adds
+ * key-specific ones (on-demand rotation, MAC operations).
+ */
+export function accountKeyAdministration(partition: string, accountId: string, extraActions: readonly string[] = []): PolicyStatement {
+  return {
+    sid: "AccountAdministersKeyAndDelegatesUseToIam",
+    actions: [
+      "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+      "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+      "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+      "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+      ...extraActions,
+    ],
+    resources: ["*"],
+    principals: [{ type: "AWS", identifiers: [`arn:${partition}:iam::${accountId}:root`] }],
+  };
+}

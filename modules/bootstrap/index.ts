@@ -14,7 +14,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Construct } from "constructs";
 import type { AwsContext } from "../../lib/context.js";
-import { denyInsecureTransport, policyDocument, type PolicyStatement } from "../../lib/policy.js";
+import { accountKeyAdministration, denyInsecureTransport, policyDocument, type PolicyStatement } from "../../lib/policy.js";
 
 export interface BootstrapProps {
   readonly aws: AwsContext;
@@ -52,18 +52,7 @@ export class Bootstrap extends Construct {
       description: "Terraform state encryption",
       enableKeyRotation: true,
       deletionWindowInDays: props.kmsDeletionWindowDays ?? 30,
-      policy: policyDocument(this, "state-key-policy", [
-        {
-          sid: "AccountAdministersKeyAndDelegatesUseToIam",
-          actions: [
-            "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
-            "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
-            "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-          ],
-          resources: ["*"],
-          principals: [{ type: "AWS", identifiers: [`arn:${aws.partition}:iam::${aws.accountId}:root`] }],
-        },
-      ]).json,
+      policy: policyDocument(this, "state-key-policy", [accountKeyAdministration(aws.partition, aws.accountId)]).json,
     });
     new KmsAlias(this, "state-key-alias", { name: `alias/${props.stateBucketName}`, targetKeyId: this.stateKey.keyId });
 

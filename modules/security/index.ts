@@ -14,7 +14,7 @@ import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import type { AwsContext } from "../../lib/context.js";
 import { resourceName } from "../../lib/naming.js";
-import { policyDocument, type PolicyStatement } from "../../lib/policy.js";
+import { accountKeyAdministration, policyDocument, type PolicyStatement } from "../../lib/policy.js";
 import type { NetworkOutputs } from "../network/index.js";
 
 export interface SecurityProps {
@@ -93,18 +93,7 @@ export class Security extends Construct implements SecurityOutputs {
     const deletionWindowInDays = props.kmsDeletionWindowDays ?? 30;
 
     // --- KMS --------------------------------------------------------------------------------
-    const accountRoot = `arn:${aws.partition}:iam::${aws.accountId}:root`;
-    const keyAdmin: PolicyStatement = {
-      sid: "AccountAdministersKeyAndDelegatesUseToIam",
-      actions: [
-        "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
-        "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
-        "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
-        "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:GenerateMac", "kms:VerifyMac",
-      ],
-      resources: ["*"],
-      principals: [{ type: "AWS", identifiers: [accountRoot] }],
-    };
+    const keyAdmin = accountKeyAdministration(aws.partition, aws.accountId, ["kms:RotateKeyOnDemand", "kms:GenerateMac", "kms:VerifyMac"]);
     const logsUse: PolicyStatement = {
       sid: "CloudWatchLogsEncryptsThisEnvironmentsLogGroups",
       actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
