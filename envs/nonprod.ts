@@ -26,5 +26,19 @@ export const nonprod = defineEnv({
     redis: { enabled: false },
   },
   compute: { albDeletionProtection: false, enableExecuteCommand: true },
+  // Entra ID with Open WebUI's native OIDC. The tenant and client ids are not secret; they are read
+  // from the SSM parameters the platform team publishes (see README "Entra ID"). App roles assigned
+  // to Entra groups map to Open WebUI roles; Entra pushes users in through SCIM.
+  auth: {
+    mode: "oidc",
+    idp: "entra",
+    entra: {
+      tenantId: { parameterName: "/owui/nonprod/entra/tenant-id" },
+      clientId: { parameterName: "/owui/nonprod/entra/client-id" },
+      roles: { claim: "roles", allowed: ["owui-nonprod-users", "owui-nonprod-admins"], admin: ["owui-nonprod-admins"] },
+      groups: { claim: "groups" },
+    },
+    scim: { enabled: true },
+  },
   logRetentionDays: 30,
 });

@@ -26,5 +26,19 @@ export const prod = defineEnv({
     redis: { enabled: true, replicas: 1 },
   },
   compute: { albDeletionProtection: true },
+  // Entra ID with Open WebUI's native OIDC. The tenant and client ids are not secret; they are read
+  // from the SSM parameters the platform team publishes (see README "Entra ID"). App roles assigned
+  // to Entra groups map to Open WebUI roles; Entra pushes users in through SCIM.
+  auth: {
+    mode: "oidc",
+    idp: "entra",
+    entra: {
+      tenantId: { parameterName: "/owui/prod/entra/tenant-id" },
+      clientId: { parameterName: "/owui/prod/entra/client-id" },
+      roles: { claim: "roles", allowed: ["owui-prod-users", "owui-prod-admins"], admin: ["owui-prod-admins"] },
+      groups: { claim: "groups" },
+    },
+    scim: { enabled: true },
+  },
   logRetentionDays: 365,
 });

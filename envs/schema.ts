@@ -9,7 +9,8 @@
 import { z } from "zod";
 import { contains, overlaps, parseCidr, subnet, type Cidr } from "../lib/cidr.js";
 import { ConfigError, ConfigErrors } from "../lib/errors.js";
-import { imageProblem, PIN_FIX } from "../lib/image.js";
+import { authSchema, deriveAuth, type AuthConfig } from "./auth.js";
+import { pinnedImage } from "./fields.js";
 
 // ---------------------------------------------------------------------------------------------
 // Reusable field types
@@ -40,14 +41,8 @@ const retentionDays = z
     error: (i) => `${String(i.input)} is not a CloudWatch Logs retention period. Fix: use one of ${LOG_RETENTION_DAYS.join(", ")}`,
   });
 
-/**
- * A container image pinned by tag or digest: `registry/repo:tag`, `registry/repo@sha256:<64 hex>` or
- * both. `latest` and untagged images are refused: they make deployments unrepeatable.
- */
-export const pinnedImage = z.string().superRefine((value, ctx) => {
-  const problem = imageProblem(value);
-  if (problem) ctx.addIssue({ code: "custom", message: `${problem}. Fix: ${PIN_FIX}` });
-});
+export { pinnedImage };
+export * from "./auth.js";
 
 // ---------------------------------------------------------------------------------------------
 // Sections
@@ -297,6 +292,15 @@ export const envSchema = z.strictObject({
   data: dataSchema.prefault({}),
   /** ECS cluster and ALB. @default - see each field */
   compute: computeSchema.prefault({}),
+  /** Who signs users in and how Open WebUI learns who they are (see envs/auth.ts). Required. */
+  auth: authSchema,
+  /** Where alarms go. */
+  observability: z
+    .strictObject({
+      /** Email addresses subscribed to the env's alarm topic (each must confirm the subscription). @default [] */
+      alarmEmails: z.array(z.email({ error: "is not an email address. Fix: e.g. \"oncall@example.com\"" })).default([]),
+    })
+    .prefault({}),
   /** Default retention of application log groups. @default 90 */
   logRetentionDays: retentionDays.default(90),
 });
@@ -305,7 +309,7 @@ export const envSchema = z.strictObject({
 export type EnvInput = z.input<typeof envSchema>;
 
 /** A parsed, validated environment, with every default filled in and derived values resolved. */
-export type EnvConfig = Omit<z.output<typeof envSchema>, "network"> & {
+export type EnvConfig = Omit<z.output<typeof envSchema>, "network" | "data" | "auth"> & {
   readonly network: Omit<z.output<typeof networkSchema>, "azs" | "publicSubnetCidrs" | "privateSubnetCidrs"> & {
     readonly azs: readonly string[];
     readonly publicSubnetCidrs: readonly string[];
@@ -314,6 +318,7 @@ export type EnvConfig = Omit<z.output<typeof envSchema>, "network"> & {
   readonly data: Omit<z.output<typeof dataSchema>, "redis"> & {
     readonly redis: Omit<z.output<typeof dataSchema>["redis"], "enabled"> & { readonly enabled: boolean };
   };
+  readonly auth: AuthConfig;
   /** `open-webui/aws/<name>.tfstate`-style key of this env's main stack. */
   readonly stateKey: string;
 };
@@ -426,6 +431,11 @@ function describeIssue(envName: string, issue: z.core.$ZodIssue): ConfigError {
     case "too_small":
     case "too_big":
       return new ConfigError(where, fix ? problem : `${describeValue(issue.input)}: ${issue.message}`, fix ?? `use a value ${issue.code === "too_small" ? "at least" : "at most"} ${String(issue.code === "too_small" ? issue.minimum : issue.maximum)}`);
+    case "invalid_union":
+      if (issue.discriminator && issue.errors.length === 0) {
+        return new ConfigError(where, `${describeValue((issue.input as Record<string, unknown> | undefined)?.[issue.discriminator])} is not a known ${issue.discriminator}`, path.startsWith("auth") ? 'use { mode: "oauth2-proxy", idp: "cognito" }, { mode: "oidc", idp: "entra" } or { mode: "oidc", idp: "cognito" } (see envs/auth.ts)' : "see envs/schema.ts for the allowed values");
+      }
+      return new ConfigError(where, problem, fix ?? "see envs/schema.ts for the allowed form");
     default:
       return new ConfigError(where, problem, fix ?? "see envs/schema.ts for the allowed form");
   }
@@ -456,8 +466,9 @@ export function parseEnv(raw: unknown): EnvConfig {
   const network = deriveNetwork(env, fail);
   const data = deriveData(env, fail);
   checkServices(env, fail);
+  const auth = deriveAuth(env.auth, fail);
   if (errors.length > 0 || !network) throw new ConfigErrors(errors);
-  return { ...env, network, data, stateKey: `${env.state.keyPrefix}/${env.name}.tfstate` };
+  return { ...env, network, data, auth, stateKey: `${env.state.keyPrefix}/${env.name}.tfstate` };
 }
 
 /** Declares an environment; parsing happens here, so a bad file fails as soon as it is imported. */

@@ -15,6 +15,7 @@ import type { App } from "cdktf";
 import { parseEnv, type EnvConfig, type EnvInput } from "../../envs/schema.js";
 import { nonprod } from "../../envs/nonprod.js";
 import { prod } from "../../envs/prod.js";
+import { sandbox } from "../../envs/sandbox.js";
 import { CertificateStack } from "../../stacks/certificate-stack.js";
 import { PlatformStack } from "../../stacks/platform-stack.js";
 
@@ -34,7 +35,7 @@ export function synthStack(stack: TerraformStack): Synthesized {
   return synthesizedOf(JSON.parse(Testing.synth(stack)) as Json);
 }
 
-export const ENVS = { nonprod, prod } as const;
+export const ENVS = { nonprod, prod, sandbox } as const;
 
 const cache = new Map<string, Synthesized>();
 
@@ -58,6 +59,7 @@ export function baseEnvInput(): EnvInput {
     hostname: "owui-test.example.com",
     network: { vpcCidr: "10.0.0.0/16", azs: ["us-east-1a", "us-east-1b"], singleNatGateway: true },
     security: { albIngressCidrs: ["198.51.100.0/24"] },
+    auth: { mode: "oidc", idp: "entra", entra: { tenantId: "11111111-2222-4333-8444-555555555555", clientId: "66666666-7777-4888-9999-000000000000" } },
   };
 }
 
