@@ -3,6 +3,8 @@ import { ConfigErrors } from "../lib/errors.js";
 import { defineBootstrap, parseEnv } from "../envs/schema.js";
 import { nonprod } from "../envs/nonprod.js";
 import { prod } from "../envs/prod.js";
+import { sandbox } from "../envs/sandbox.js";
+import { ENVIRONMENTS } from "../envs/index.js";
 import { baseEnvInput } from "./support/synth.js";
 
 /** Parses a variant of the base env and returns the error text, failing if it parses. */
@@ -119,5 +121,94 @@ describe("data and service cross-checks", () => {
   it("prod runs 2 to 6 Open WebUI tasks, 2 Aurora instances and Redis; nonprod 1 task and no Redis", () => {
     expect([prod.services.openwebui.minCount, prod.services.openwebui.maxCount, prod.data.aurora.instances, prod.data.redis.enabled]).toEqual([2, 6, 2, true]);
     expect([nonprod.services.openwebui.minCount, nonprod.services.openwebui.maxCount, nonprod.data.aurora.instances, nonprod.data.redis.enabled]).toEqual([1, 1, 1, false]);
+  });
+});
+
+const PROXY = { mode: "oauth2-proxy", idp: "cognito", cognito: { emailDomains: ["example.com"] } };
+const COGNITO_OIDC = { mode: "oidc", idp: "cognito", cognito: { emailDomains: ["example.com"] } };
+
+// The auth section: each row breaks the base config's auth and names what the message must say.
+const MALFORMED_AUTH: [string, (raw: any) => void, RegExp[]][] = [
+  ["ALB authenticate-cognito", (r) => (r.auth = { mode: "alb-cognito" }), [/test: auth\.mode: ALB authenticate-cognito is not supported/, /x-amzn-oidc-identity, which is the user's Cognito sub, not an email/, /Fix: use \{ mode: "oauth2-proxy", idp: "cognito" \}/]],
+  ["an unknown mode", (r) => (r.auth = { mode: "saml" }), [/auth\.mode: "saml" is not a known mode/, /Fix: use \{ mode: "oauth2-proxy"/]],
+  ["an unknown OIDC idp", (r) => (r.auth = { mode: "oidc", idp: "okta" }), [/auth\.idp: "okta" is not a known idp/]],
+  ["oauth2-proxy with Entra", (r) => (r.auth = { mode: "oauth2-proxy", idp: "entra" }), [/auth\.idp/, /"entra" is not allowed/, /"cognito"/]],
+  ["no auth at all", (r) => delete r.auth, [/test: auth/, /got nothing/]],
+  ["a tenant id that is not a GUID", (r) => (r.auth.entra.tenantId = "contoso.onmicrosoft.com"), [/auth\.entra\.tenantId/]],
+  ["a client id parameter that is not an SSM path", (r) => (r.auth.entra.clientId = { parameterName: "client-id" }), [/auth\.entra\.clientId/]],
+  ["an upper-case email domain", (r) => (r.auth = { ...PROXY, cognito: { emailDomains: ["Example.com"] } }), [/auth\.cognito\.emailDomains\[0\]: "Example\.com" is not an email domain/, /Fix: a lower-case domain/]],
+  ["an empty email-domain allow-list", (r) => (r.auth = { ...PROXY, cognito: { emailDomains: [] } }), [/auth\.cognito\.emailDomains/, /nobody could sign up/, /\["\*"\] for any/]],
+  ["a Cognito domain prefix with a reserved word", (r) => (r.auth = { ...PROXY, cognito: { emailDomains: ["*"], domainPrefix: "acme-cognito" } }), [/auth\.cognito\.domainPrefix/, /reserved word/]],
+  ["a Google client id of the wrong form", (r) => (r.auth = { ...PROXY, cognito: { emailDomains: ["*"], google: { clientId: "abc", clientSecretSecret: "g" } } }), [/auth\.cognito\.google\.clientId/, /Google OAuth client id/]],
+  ["a bad reconcile schedule", (r) => (r.auth = { ...PROXY, provisioning: { reconcileSchedule: "every hour" } }), [/auth\.provisioning\.reconcileSchedule/, /rate\(1 hour\)/]],
+  ["a plain-http webhook", (r) => (r.auth = { ...PROXY, provisioning: { webhookUrl: "http://n8n.example.com/hook" } }), [/auth\.provisioning\.webhookUrl/, /https:\/\//]],
+  ["a worker concurrency below Lambda's minimum of 2", (r) => (r.auth = { ...PROXY, provisioning: { maxConcurrency: 1 } }), [/auth\.provisioning\.maxConcurrency/, /at least 2/]],
+  ["provisioning in Entra mode", (r) => (r.auth.provisioning = { enabled: true }), [/auth/, /unknown key "provisioning"/]],
+  ["an override without a reason", (r) => (r.auth.overrides = [{ container: "openwebui", name: "ENABLE_SIGNUP", value: "true", reason: "why not" }]), [/auth\.overrides\[0\]\.reason: is too short/, /at least 10 characters/]],
+  ["an override of a secret variable", (r) => (r.auth.overrides = [{ container: "openwebui", name: "OAUTH_CLIENT_SECRET", value: "x", reason: "set it inline for a quick test" }]), [/auth\.overrides\[0\]\.name: "OAUTH_CLIENT_SECRET" is not allowed/, /use one of "WEBUI_AUTH"/]],
+  ["an override of a variable outside the auth set", (r) => (r.auth.overrides = [{ container: "openwebui", name: "DATABASE_URL", value: "sqlite://", reason: "use a local database for a test" }]), [/auth\.overrides\[0\]\.name: "DATABASE_URL" is not allowed/]],
+];
+
+describe("malformed auth sections are refused with path, value and fix", () => {
+  it.each(MALFORMED_AUTH)("refuses %s", (_what, patch, patterns) => {
+    const message = refusal(patch);
+    for (const p of patterns) expect(message).toMatch(p);
+  });
+
+  it("refuses SCIM off while provisioning needs it", () => {
+    expect(refusal((r) => (r.auth = { ...PROXY, scim: { enabled: false } }))).toMatch(/auth\.scim\.enabled: is false while auth\.provisioning\.enabled is true.*Fix: enable SCIM, or set auth\.provisioning\.enabled to false/);
+  });
+  it("refuses exposing SCIM through a proxy the mode does not have, or while SCIM is off", () => {
+    expect(refusal((r) => (r.auth.scim = { enabled: true, exposeThroughProxy: true }))).toMatch(/auth\.scim\.exposeThroughProxy: is true in mode "oidc", which has no proxy/);
+    expect(refusal((r) => (r.auth = { ...PROXY, provisioning: { enabled: false }, scim: { exposeThroughProxy: true } }))).toMatch(/auth\.scim\.exposeThroughProxy: is true while SCIM is off/);
+  });
+  it("refuses an oauth2-proxy override in a mode without the proxy, and two overrides of one variable", () => {
+    const reason = "needed for the migration window";
+    expect(refusal((r) => (r.auth.overrides = [{ container: "oauth2-proxy", name: "OAUTH2_PROXY_COOKIE_SAMESITE", value: "strict", reason }]))).toMatch(
+      /auth\.overrides\[0\]\.container: "oauth2-proxy" is not part of mode "oidc"/,
+    );
+    expect(
+      refusal((r) => (r.auth.overrides = [{ container: "openwebui", name: "ENABLE_API_KEYS", value: "true", reason }, { container: "openwebui", name: "ENABLE_API_KEYS", value: "false", reason }])),
+    ).toMatch(/auth\.overrides\[1\]\.name: ENABLE_API_KEYS is already overridden by auth\.overrides\[0\]/);
+  });
+});
+
+describe("auth defaults", () => {
+  it("turns SCIM on exactly when provisioning is on (Cognito modes), off by default for Entra", () => {
+    expect(parseEnv({ ...baseEnvInput(), auth: PROXY as any }).auth.scim.enabled).toBe(true);
+    expect(parseEnv({ ...baseEnvInput(), auth: { ...COGNITO_OIDC, provisioning: { enabled: false } } as any }).auth.scim.enabled).toBe(false);
+    expect(parseEnv(baseEnvInput()).auth.scim.enabled).toBe(false);
+  });
+  it("fills the proxy and provisioning defaults", () => {
+    const auth = parseEnv({ ...baseEnvInput(), auth: PROXY as any }).auth;
+    expect(auth.mode === "oauth2-proxy" && auth.proxy).toEqual({ image: "quay.io/oauth2-proxy/oauth2-proxy:v7.15.0", cookieExpireHours: 12, cookieRefreshMinutes: 60, skipAuthRoutes: [] });
+    expect(auth.mode === "oauth2-proxy" && auth.provisioning).toEqual({ enabled: true, maxConcurrency: 2, reconcileSchedule: "rate(1 hour)" });
+    expect(auth.mode === "oauth2-proxy" && auth.cognito).toEqual({ emailDomains: ["example.com"], selfSignUp: true, mfa: "OPTIONAL" });
+  });
+  it("accepts a well-formed override (the guardrails judge its value at synth)", () => {
+    const env = parseEnv({ ...baseEnvInput(), auth: { ...PROXY, overrides: [{ container: "oauth2-proxy", name: "OAUTH2_PROXY_COOKIE_SAMESITE", value: "strict", reason: "no cross-site embedding of the app" }] } as any });
+    expect(env.auth.overrides).toHaveLength(1);
+  });
+});
+
+describe("the three environments", () => {
+  it("nonprod and prod sign in with Entra ID through native OIDC, ids from SSM, SCIM on", () => {
+    for (const env of [nonprod, prod]) {
+      expect(env.auth.mode).toBe("oidc");
+      expect(env.auth.idp).toBe("entra");
+      expect(env.auth.idp === "entra" && env.auth.entra.clientId).toEqual({ parameterName: `/owui/${env.name}/entra/client-id` });
+      expect(env.auth.scim.enabled).toBe(true);
+    }
+  });
+  it("sandbox is self-contained: Cognito + oauth2-proxy, no Google, provisioning, 2 AZs, one NAT, no interface endpoints, smallest sizes", () => {
+    expect(sandbox.auth.mode).toBe("oauth2-proxy");
+    expect(sandbox.auth.mode === "oauth2-proxy" && sandbox.auth.cognito.google).toBeUndefined();
+    expect(sandbox.auth.mode === "oauth2-proxy" && sandbox.auth.provisioning.enabled).toBe(true);
+    expect(sandbox.network.azs).toHaveLength(2);
+    expect(sandbox.network.singleNatGateway).toBe(true);
+    expect(Object.values(sandbox.network.interfaceEndpoints).some(Boolean)).toBe(false);
+    expect([sandbox.services.openwebui.maxCount, sandbox.services.litellm.maxCount, sandbox.services.mcpo.maxCount]).toEqual([1, 1, 1]);
+    expect([sandbox.data.aurora.instances, sandbox.data.aurora.minAcu, sandbox.data.redis.enabled]).toEqual([1, 0, false]);
+    expect(ENVIRONMENTS.map((e) => e.name)).toEqual(["nonprod", "prod", "sandbox"]);
   });
 });
