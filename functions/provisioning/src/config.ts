@@ -1,5 +1,5 @@
 /**
- * The environment contract of the three provisioning functions: every variable each handler reads,
+ * The environment contract of the provisioning functions: every variable each handler reads,
  * its default, and its validation. The infra author imports `ENV_CONTRACT` (or reads the README,
  * which mirrors it) to know exactly what to set; a handler that is misconfigured fails its first
  * invocation with a `ConfigError` naming every bad variable at once.
@@ -7,7 +7,7 @@
  * Pure data + validation: no AWS SDK import, so infra code may import it at synth time.
  */
 
-export type HandlerName = "producer" | "worker" | "reconciler";
+export type HandlerName = "producer" | "worker" | "reconciler" | "pre-signup";
 
 export interface EnvVarSpec {
   readonly name: string;
@@ -80,6 +80,13 @@ export const ENV_CONTRACT: Readonly<Record<HandlerName, readonly EnvVarSpec[]>> 
     { name: "RECONCILE_CONCURRENCY", required: false, default: "5", description: "SCIM requests in flight at once." },
     ...COMMON,
   ],
+  "pre-signup": [
+    {
+      name: "ALLOWED_EMAIL_DOMAINS",
+      required: true,
+      description: 'Comma-separated email domains that may sign up, e.g. "example.com,example.org" (exact match, case-insensitive; "*" is refused: attach no trigger instead).',
+    },
+  ],
 };
 
 export class ConfigError extends Error {
@@ -106,6 +113,10 @@ export interface ProducerConfig {
   readonly enqueueBudgetMs: number;
   readonly enqueueMaxAttempts: number;
   readonly metricNamespace: string;
+}
+export interface PreSignUpConfig {
+  /** Lower-case, de-duplicated, in the order given. */
+  readonly allowedDomains: readonly string[];
 }
 export interface WorkerConfig extends ScimConfig {
   readonly concurrency: number;
@@ -213,6 +224,25 @@ export function loadReconcilerConfig(env: Env = process.env): ReconcilerConfig {
   });
 }
 
+/** A lower-case DNS domain with at least two labels (the env schema's rule, without its `*`). */
+const EMAIL_DOMAIN = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+export function loadPreSignUpConfig(env: Env = process.env): PreSignUpConfig {
+  const r = new Reader(env, ENV_CONTRACT["pre-signup"]);
+  const entries = r
+    .str("ALLOWED_EMAIL_DOMAINS")
+    .split(",")
+    .map((d) => d.trim().toLowerCase())
+    .filter((d) => d !== "");
+  const raw = env.ALLOWED_EMAIL_DOMAINS?.trim() ?? "";
+  if (raw !== "" && entries.length === 0) r.problems.push("ALLOWED_EMAIL_DOMAINS lists no domain");
+  for (const d of entries) {
+    if (d === "*") r.problems.push('ALLOWED_EMAIL_DOMAINS must not contain "*" (any address): attach no pre-sign-up trigger instead');
+    else if (!EMAIL_DOMAIN.test(d)) r.problems.push(`ALLOWED_EMAIL_DOMAINS: ${JSON.stringify(d)} is not a domain such as "example.com"`);
+  }
+  return finish("pre-signup", r, { allowedDomains: [...new Set(entries)] });
+}
+
 /**
  * How each function is bundled (see README "Bundling"): the AWS SDK v3 is left to the nodejs22.x
  * runtime. Pass these to `bundleFunction` from `lib/bundle.ts`.
@@ -221,4 +251,6 @@ export const BUNDLES: Readonly<Record<HandlerName, { readonly pkg: "provisioning
   producer: { pkg: "provisioning", entry: "src/producer.ts", external: ["@aws-sdk/*"] },
   worker: { pkg: "provisioning", entry: "src/worker.ts", external: ["@aws-sdk/*"] },
   reconciler: { pkg: "provisioning", entry: "src/reconciler.ts", external: ["@aws-sdk/*"] },
+  // Uses no SDK; the same options keep one bundling rule for the package.
+  "pre-signup": { pkg: "provisioning", entry: "src/pre-signup.ts", external: ["@aws-sdk/*"] },
 };
