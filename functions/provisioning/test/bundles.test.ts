@@ -8,6 +8,7 @@ const SDK_IMPORTS: Record<HandlerName, string[]> = {
   producer: ["@aws-sdk/client-sqs"],
   worker: ["@aws-sdk/client-secrets-manager"],
   reconciler: ["@aws-sdk/client-cognito-identity-provider", "@aws-sdk/client-secrets-manager"],
+  "pre-signup": [],
 };
 
 describe("bundles", () => {
