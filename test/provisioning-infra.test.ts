@@ -425,9 +425,16 @@ describe("provisioning layer (oauth2-proxy + Cognito env, defaults)", () => {
     const alarm = (name: string) => s.resources("aws_cloudwatch_metric_alarm").find(([, a]) => a.alarm_name === name)![1];
     const common = { comparison_operator: "GreaterThanThreshold", threshold: 0, evaluation_periods: 1, period: 300, treat_missing_data: "notBreaching" };
 
-    it("are exactly three, each notifying the alarm topic on ALARM and on OK", () => {
+    it("are exactly six, each notifying the alarm topic on ALARM and on OK", () => {
       const all = s.resources("aws_cloudwatch_metric_alarm").map(([, a]) => a);
-      expect(all.map((a) => a.alarm_name).sort()).toEqual(["owui-test-provisioning-dlq-not-empty", "owui-test-provisioning-enqueue-failed", "owui-test-provisioning-reconcile-failed"]);
+      expect(all.map((a) => a.alarm_name).sort()).toEqual([
+        "owui-test-provisioning-dlq-not-empty",
+        "owui-test-provisioning-enqueue-failed",
+        "owui-test-provisioning-producer-errors",
+        "owui-test-provisioning-reconcile-failed",
+        "owui-test-provisioning-reconciler-errors",
+        "owui-test-provisioning-worker-errors",
+      ]);
       for (const a of all) {
         expect(a.alarm_actions).toEqual([topicArn]);
         expect(a.ok_actions).toEqual([topicArn]);
@@ -453,6 +460,16 @@ describe("provisioning layer (oauth2-proxy + Cognito env, defaults)", () => {
       expect(alarm(name)).toMatchObject({ ...common, namespace: METRICS.namespace, metric_name: metric, statistic: "Sum" });
       expect(alarm(name).dimensions).toEqual({ [METRICS.dimensionName]: fn });
       expect(METRICS.dimensionName).toBe("Function");
+    });
+
+    it.each(HANDLERS)("%s: Lambda Errors > 0 (crashes and timeouts, which emit no EMF metric)", (handler) => {
+      expect(alarm(`owui-test-provisioning-${handler}-errors`)).toMatchObject({
+        ...common,
+        namespace: "AWS/Lambda",
+        metric_name: "Errors",
+        statistic: "Sum",
+        dimensions: { FunctionName: ref(s, "aws_lambda_function", `provisioning_${handler}_`, "function_name") },
+      });
     });
   });
 

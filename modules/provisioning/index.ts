@@ -123,6 +123,8 @@ export class Provisioning extends Construct implements ProvisioningOutputs {
   readonly eventSourceMapping: LambdaEventSourceMapping;
   readonly schedule: CloudwatchEventRule;
   readonly alarms: Readonly<Record<"deadLetterQueue" | "enqueueFailed" | "reconcileFailed", CloudwatchMetricAlarm>>;
+  /** One alarm per function on Lambda `Errors` > 0: crashes and timeouts, which emit no EMF metric. */
+  readonly errorAlarms: Readonly<Record<PipelineHandler, CloudwatchMetricAlarm>>;
   readonly queueUrl: string;
   readonly queueArn: string;
   readonly deadLetterQueueUrl: string;
@@ -262,6 +264,21 @@ export class Provisioning extends Construct implements ProvisioningOutputs {
         ...emf("reconciler", METRICS.reconcileFailed),
       }),
     };
+
+    const functions: Record<PipelineHandler, NodeFunction> = { producer: this.producer, worker: this.worker, reconciler: this.reconciler };
+    this.errorAlarms = Object.fromEntries(
+      (Object.keys(functions) as PipelineHandler[]).map((handler) => [
+        handler,
+        this.alarmAboveZero(`${handler}-errors-alarm`, topic, {
+          alarmName: name(`${handler}-errors`),
+          alarmDescription: `The ${handler} function crashed or timed out (its own failure metrics cannot report that). Check its logs for the error. ${runbook}`,
+          namespace: "AWS/Lambda",
+          metricName: "Errors",
+          dimensions: { FunctionName: functions[handler].functionName },
+          statistic: "Sum",
+        }),
+      ]),
+    ) as Record<PipelineHandler, CloudwatchMetricAlarm>;
 
     this.queueUrl = this.queue.url;
     this.queueArn = this.queue.arn;
