@@ -7,6 +7,16 @@ import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-sec
 import type { Construct } from "constructs";
 import type { SecretRef } from "./refs.js";
 
+/** A secret Terraform creates empty; an operator fills it after apply (README: "Secrets to fill"). */
+export interface PlaceholderInfo {
+  /** What it is, e.g. `litellm-master-key`. */
+  readonly name: string;
+  /** Its Secrets Manager name, e.g. `owui/nonprod/litellm/master-key`. */
+  readonly secretName: string;
+  /** Exact format of the value, and how to make one. */
+  readonly format: string;
+}
+
 export interface PlaceholderSecretProps {
   /** Full name, e.g. `owui/nonprod/openwebui/secret-key`. */
   readonly name: string;

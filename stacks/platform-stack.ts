@@ -10,6 +10,7 @@ import type { AwsContext } from "../lib/context.js";
 import { defaultTags } from "../lib/naming.js";
 import { Compute } from "../modules/compute/index.js";
 import { Data } from "../modules/data/index.js";
+import { Identity } from "../modules/identity/index.js";
 import { Network } from "../modules/network/index.js";
 import { Security } from "../modules/security/index.js";
 import { PlatformServices } from "../modules/services/index.js";
@@ -26,6 +27,8 @@ export class PlatformStack extends TerraformStack {
   readonly security: Security;
   readonly data: Data;
   readonly compute: Compute;
+  readonly identity: Identity;
+  readonly services: PlatformServices;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id);
@@ -87,7 +90,12 @@ export class PlatformStack extends TerraformStack {
       containerInsights: env.compute.containerInsights,
       enableExecuteCommand: env.compute.enableExecuteCommand,
     });
-    new PlatformServices(this, "services", { env, aws, compute: this.compute, data: this.data, security: this.security });
+    this.identity = new Identity(this, "identity", { env, aws, security: this.security, logRetentionDays: env.logRetentionDays });
+    this.services = new PlatformServices(this, "services", { env, aws, compute: this.compute, data: this.data, security: this.security, identity: this.identity });
+
+    // ---- Provisioning and observability (issue #7) go here, after services: ------------------
+    // they take this.identity.userPool / this.identity.scim, this.services.openwebui and this.security.
+    // ---------------------------------------------------------------------------------------------
 
     new TerraformOutput(this, "alb_dns_name", { value: this.compute.albDnsName });
     new TerraformOutput(this, "alb_zone_id", { value: this.compute.albZoneId });
@@ -98,5 +106,13 @@ export class PlatformStack extends TerraformStack {
     new TerraformOutput(this, "vpc_id", { value: this.network.vpcId });
     new TerraformOutput(this, "private_subnet_ids", { value: this.network.privateSubnetIds });
     new TerraformOutput(this, "workload_kms_key_arn", { value: this.security.workloadKey.keyArn });
+    new TerraformOutput(this, "auth_mode", { value: env.auth.mode });
+    new TerraformOutput(this, "auth_idp", { value: env.auth.idp });
+    const pool = this.identity.userPool;
+    if (pool) {
+      new TerraformOutput(this, "cognito_user_pool_id", { value: pool.userPoolId });
+      new TerraformOutput(this, "cognito_domain", { value: pool.domainHost });
+      new TerraformOutput(this, "cognito_client_id", { value: pool.clientId });
+    }
   }
 }

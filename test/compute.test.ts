@@ -12,8 +12,22 @@ import { Compute, validateServiceSpec, type FargateService, type ServiceSpec } f
 import { Security } from "../modules/security/index.js";
 import { CertificateStack } from "../stacks/certificate-stack.js";
 import { PlatformStack } from "../stacks/platform-stack.js";
-import { evaluateTemplate } from "./support/hcl-gate.js";
-import { ENVS, envWith, policyOf, synthEnvApp, synthPlatform, synthStack, type Json, type Synthesized, foundationFixture } from "./support/synth.js";
+import {
+  containersOf,
+  ENVS,
+  envWith,
+  expectedAuthEnv,
+  expectedAuthSecrets,
+  foundationFixture,
+  openWebUiServiceEnv,
+  openWebUiServiceSecrets,
+  policyOf,
+  synthEnvApp,
+  synthPlatform,
+  synthStack,
+  type Json,
+  type Synthesized,
+} from "./support/synth.js";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -26,14 +40,8 @@ function ref(s: Synthesized, type: string, part: string, attr: string): string {
   return "${" + `${type}.${hits[0]![0]}.${attr}` + "}";
 }
 
-/**
- * Decodes `container_definitions` (`${jsonencode([...])}`) with the HCL gate's evaluator; each
- * Terraform reference becomes the `${address}` text the rest of the synthesized JSON uses.
- */
-function containerDefinitions(taskDefinition: Json): Json[] {
-  const text = taskDefinition.container_definitions as string;
-  return JSON.parse(evaluateTemplate(text, (address) => "${" + address + "}") as string) as Json[];
-}
+/** Decodes `container_definitions` with the HCL gate's evaluator (references stay `${address}`). */
+const containerDefinitions = containersOf;
 
 const names = (entries: readonly { name: string }[]) => entries.map((e) => e.name).sort();
 
@@ -90,9 +98,13 @@ function refusal(fn: () => unknown): ConfigErrors {
 describe.each([
   ["nonprod", ENVS.nonprod],
   ["prod", ENVS.prod],
+  ["sandbox", ENVS.sandbox],
 ] as const)("compute layer in %s", (envName, env) => {
   const s = synthPlatform(env);
   const cfg = env.services.openwebui;
+  // sandbox runs oauth2-proxy in front of Open WebUI; the ALB targets the proxy.
+  const proxied = env.auth.mode === "oauth2-proxy";
+  const target = proxied ? { container: "oauth2-proxy", port: 4180, health: "/ping" } : { container: "openwebui", port: 8080, health: "/health" };
   const albRef = (attr: string) => ref(s, "aws_lb", "compute_alb", attr);
   const logBucketRef = (attr: string) => ref(s, "aws_s3_bucket", "compute_alb-logs", attr);
   const tgRef = (attr: string) => ref(s, "aws_lb_target_group", "openwebui", attr);
@@ -128,7 +140,6 @@ describe.each([
     });
 
     it(`has deletion protection ${env.compute.albDeletionProtection ? "on" : "off"} and the configured idle timeout`, () => {
-      expect(alb.enable_deletion_protection).toBe(envName === "prod");
       expect(alb.enable_deletion_protection).toBe(env.compute.albDeletionProtection);
       expect(alb.idle_timeout).toBe(env.compute.albIdleTimeoutSeconds);
     });
@@ -298,11 +309,12 @@ describe.each([
       expect(task).toMatchObject({ requires_compatibilities: ["FARGATE"], network_mode: "awsvpc", family: `owui-${envName}-openwebui` });
       expect(task.cpu).toBe(String(cfg.cpu));
       expect(task.memory).toBe(String(cfg.memoryMiB));
-      expect([task.cpu, task.memory]).toEqual(envName === "prod" ? ["2048", "8192"] : ["1024", "4096"]);
+      expect([task.cpu, task.memory]).toEqual({ nonprod: ["1024", "4096"], prod: ["2048", "8192"], sandbox: ["1024", "2048"] }[envName]);
     });
 
-    it("has one container, the pinned image, listening on 8080", () => {
-      expect(defs.map((d) => d.name)).toEqual(["openwebui"]);
+    it(`has ${proxied ? "Open WebUI and the oauth2-proxy sidecar" : "one container"}, the pinned image${proxied ? "s" : ""}, Open WebUI listening on 8080`, () => {
+      expect(defs.map((d) => d.name)).toEqual(proxied ? ["openwebui", "oauth2-proxy"] : ["openwebui"]);
+      if (proxied) expect(defs[1]!.portMappings).toEqual([{ containerPort: 4180, protocol: "tcp", name: "oauth2-proxy-4180" }]);
       expect(main.image).toBe(cfg.image);
       expect(main.portMappings).toEqual([{ containerPort: 8080, protocol: "tcp", name: "openwebui-8080" }]);
     });
@@ -328,13 +340,8 @@ describe.each([
     });
 
     it(`sets exactly the intended plain environment ${redis ? "(with" : "(without"} the Redis websocket settings)`, () => {
-      const expected = [
-        "DATABASE_POOL_PRE_PING", "DATABASE_POOL_RECYCLE", "DATA_DIR", "UVICORN_WORKERS", "WEBUI_URL",
-        // The services module's wiring (LiteLLM connection, model access, per-user KMS keys):
-        "AWS_REGION", "BYPASS_MODEL_ACCESS_CONTROL", "ENABLE_DIRECT_CONNECTIONS", "ENABLE_OLLAMA_API", "ENABLE_OPENAI_API",
-        "ENABLE_PERSISTENT_CONFIG", "KMS_APPLICATION_CMK_ID", "KMS_HMAC_KEY_ID", "OPENAI_API_BASE_URLS",
-        ...(redis ? ["ENABLE_WEBSOCKET_SUPPORT", "WEBSOCKET_MANAGER"] : []),
-      ].sort();
+      // The services module's wiring (LiteLLM connection, model access, per-user KMS keys) and the identity layer's auth settings:
+      const expected = [...openWebUiServiceEnv(env), ...expectedAuthEnv(env)].sort();
       expect(names(main.environment)).toEqual(expected);
       expect(redis).toBe(envName === "prod");
       const env_ = Object.fromEntries(main.environment.map((e: Json) => [e.name, e.value]));
@@ -343,7 +350,7 @@ describe.each([
     });
 
     it(`injects exactly the intended secrets ${redis ? "(with" : "(without"} the Redis URLs)`, () => {
-      const expected = ["DATABASE_URL", "OPENAI_API_KEYS", "TOOL_SERVER_CONNECTIONS", "WEBUI_SECRET_KEY", ...(redis ? ["REDIS_URL", "WEBSOCKET_REDIS_URL"] : [])].sort();
+      const expected = [...openWebUiServiceSecrets(env), ...expectedAuthSecrets(env)].sort();
       expect(names(main.secrets)).toEqual(expected);
       const from = Object.fromEntries(main.secrets.map((e: Json) => [e.name, e.valueFrom]));
       expect(from.DATABASE_URL).toMatch(/^\$\{aws_secretsmanager_secret\.data_db-bootstrap_secret-openwebui_\w+\.arn\}:url::$/);
@@ -406,25 +413,25 @@ describe.each([
       expect(svc.lifecycle).toEqual({ ignore_changes: ["desired_count"] });
     });
 
-    it(`has ECS Exec ${envName === "nonprod" ? "on" : "off"}`, () => {
-      expect(svc.enable_execute_command).toBe(envName === "nonprod");
+    it(`has ECS Exec ${envName !== "prod" ? "on" : "off"}`, () => {
+      expect(svc.enable_execute_command).toBe(envName !== "prod");
       expect(svc.enable_execute_command).toBe(env.compute.enableExecuteCommand);
     });
 
-    it("registers the openwebui container's port 8080 in the target group", () => {
-      expect(svc.load_balancer).toEqual([{ target_group_arn: tgRef("arn"), container_name: "openwebui", container_port: 8080 }]);
+    it(`registers the ${target.container} container's port ${target.port} in the target group`, () => {
+      expect(svc.load_balancer).toEqual([{ target_group_arn: tgRef("arn"), container_name: target.container, container_port: target.port }]);
     });
   });
 
   describe("Open WebUI target group", () => {
     const tg = s.resource("aws_lb_target_group", "openwebui");
 
-    it("targets task IPs on 8080 over HTTP in the VPC", () => {
-      expect(tg).toMatchObject({ target_type: "ip", port: 8080, protocol: "HTTP", vpc_id: ref(s, "aws_vpc", "network", "id") });
+    it(`targets task IPs on ${target.port} over HTTP in the VPC`, () => {
+      expect(tg).toMatchObject({ target_type: "ip", port: target.port, protocol: "HTTP", vpc_id: ref(s, "aws_vpc", "network", "id") });
     });
 
-    it("health-checks /health for a 200, every 30 s, 2 healthy / 3 unhealthy", () => {
-      expect(tg.health_check).toEqual({ enabled: true, path: "/health", matcher: "200", interval: 30, timeout: 5, healthy_threshold: 2, unhealthy_threshold: 3 });
+    it(`health-checks ${target.health} for a 200, every 30 s, 2 healthy / 3 unhealthy`, () => {
+      expect(tg.health_check).toEqual({ enabled: true, path: target.health, matcher: "200", interval: 30, timeout: 5, healthy_threshold: 2, unhealthy_threshold: 3 });
     });
 
     it(`has sticky sessions ${cfg.maxCount > 1 ? "on (more than one task)" : "off (one task)"}`, () => {
@@ -490,7 +497,8 @@ describe.each([
 
     it("execution role: reads exactly the secrets the containers reference, never *", () => {
       const defs = containerDefinitions(s.resource("aws_ecs_task_definition", "openwebui"));
-      const referenced = [...new Set(defs.flatMap((d) => d.secrets.map((x: Json) => (x.valueFrom as string).replace(/:[\w-]*::$/, ""))))].sort();
+      const valueFroms = defs.flatMap((d) => d.secrets.map((x: Json) => x.valueFrom as string));
+      const referenced = [...new Set(valueFroms.filter((v) => !v.includes(":ssm:")).map((v) => v.replace(/:[\w-]*::$/, "")))].sort();
       const read = inlinePolicy(s, "openwebui_execution-policy").filter((st) => st.actions.some((a: string) => a.startsWith("secretsmanager:")));
       expect(read).toHaveLength(1);
       expect(read[0]!.actions).toEqual(["secretsmanager:GetSecretValue"]);
@@ -506,7 +514,15 @@ describe.each([
 
     it("execution role: writes only to its own log group, and has nothing else", () => {
       const statements = inlinePolicy(s, "openwebui_execution-policy");
-      expect(statements.map((st) => st.sid).sort()).toEqual(["DecryptReferencedValues", "ReadReferencedSecrets", "WriteOwnLogGroup"]);
+      // Entra ids from SSM (nonprod, prod) add the one parameter the client id is read from.
+      const ssm = expectedAuthSecrets(env).includes("OAUTH_CLIENT_ID");
+      expect(statements.map((st) => st.sid).sort()).toEqual(["DecryptReferencedValues", ...(ssm ? ["ReadReferencedParameters"] : []), "ReadReferencedSecrets", "WriteOwnLogGroup"]);
+      if (ssm) {
+        expect(statements.find((st) => st.sid === "ReadReferencedParameters")).toMatchObject({
+          actions: ["ssm:GetParameters"],
+          resources: [`arn:\${data.aws_partition.partition.partition}:ssm:${env.region}:\${data.aws_caller_identity.current.account_id}:parameter/owui/${envName}/entra/client-id`],
+        });
+      }
       const logs = statements.find((st) => st.sid === "WriteOwnLogGroup")!;
       expect(logs.actions).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
       expect(logs.resources).toEqual([`${ref(s, "aws_cloudwatch_log_group", "compute_openwebui", "arn")}:*`]);
@@ -516,12 +532,12 @@ describe.each([
     it(`task role: exactly the EFS access-point mount${env.compute.enableExecuteCommand ? ", the ECS Exec channels" : ""} and the per-user KMS keys`, () => {
       const statements = inlinePolicy(s, "openwebui_task-policy");
       const kms = ["UserIdHmac", "UserDekEncryption", "DescribeUserKeys"];
-      expect(statements.map((st) => st.sid).sort()).toEqual((envName === "nonprod" ? ["MountEfsAccessPoint0", "EcsExecChannels", ...kms] : ["MountEfsAccessPoint0", ...kms]).sort());
+      expect(statements.map((st) => st.sid).sort()).toEqual((env.compute.enableExecuteCommand ? ["MountEfsAccessPoint0", "EcsExecChannels", ...kms] : ["MountEfsAccessPoint0", ...kms]).sort());
       const efs = statements.find((st) => st.sid === "MountEfsAccessPoint0")!;
       expect(efs.actions).toEqual(["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]);
       expect(efs.resources).toEqual([ref(s, "aws_efs_file_system", "data_efs", "arn")]);
       expect(efs.condition).toEqual([{ test: "StringEquals", variable: "elasticfilesystem:AccessPointArn", values: [ref(s, "aws_efs_access_point", "openwebui", "arn")] }]);
-      if (envName === "nonprod") {
+      if (env.compute.enableExecuteCommand) {
         expect(statements.find((st) => st.sid === "EcsExecChannels")!.actions).toEqual(["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]);
       }
     });
@@ -616,6 +632,10 @@ const REFUSALS: readonly RefusalCase[] = [
     fix: /its own name/,
   },
   { title: "an invalid service name", spec: gatewaySpec({ name: "Gateway_1" }), path: "services.Gateway_1.name", problem: /^"Gateway_1" is not a valid service name$/, fix: /lower-case letters, digits or dashes/ },
+  { title: "a container health-check start period above ECS's 300 s", spec: gatewaySpec({ healthCheckCommand: "true", healthCheckStartPeriodSeconds: 301 }), path: "services.gateway.healthCheckStartPeriodSeconds", problem: /^301 is outside ECS's 0–300 s$/, fix: /use 0–300/ },
+  { title: "a health-check start period without a health check", spec: gatewaySpec({ healthCheckStartPeriodSeconds: 60 }), path: "services.gateway.healthCheckStartPeriodSeconds", problem: /without healthCheckCommand/, fix: /add healthCheckCommand/ },
+  { title: "a sidecar depending on a container the task does not have", spec: gatewaySpec({ sidecars: [{ ...proxy, dependsOn: [{ containerName: "web", condition: "START" }] }] }), path: "services.gateway.sidecars[0].dependsOn[0].containerName", problem: /^"web" is not another container of the task$/, fix: /name one of "gateway"/ },
+  { title: "waiting for HEALTHY on a container without a health check", spec: gatewaySpec({ sidecars: [{ ...proxy, dependsOn: [{ containerName: "gateway", condition: "HEALTHY" }] }] }), path: "services.gateway.sidecars[0].dependsOn[0].condition", problem: /container "gateway", which has no healthCheckCommand/, fix: /give "gateway" a healthCheckCommand, or wait for START/ },
   { title: "a path rule with no paths", spec: gatewaySpec({ routing: { type: "path", paths: [], priority: 10 } }), path: "services.gateway.routing.paths", problem: /^has 0 entries$/, fix: /1 to 5/ },
 ];
 
@@ -704,6 +724,19 @@ describe("service spec refusals", () => {
   });
 });
 
+describe("an internal service", () => {
+  it("is reachable from other services on its own port, and not from the ALB", () => {
+    const { stack, compute } = buildCompute(ENVS.nonprod);
+    compute.addService(gatewaySpec({ routing: { type: "internal" } }));
+    const s = synthStack(stack);
+    const services = ref(s, "aws_security_group", "security_services", "id");
+    const alb = ref(s, "aws_security_group", "security_alb", "id");
+    const ingress = s.resources("aws_vpc_security_group_ingress_rule").map(([, r]) => r).filter((r) => r.security_group_id === services && r.from_port === 4000);
+    expect(ingress).toEqual([expect.objectContaining({ referenced_security_group_id: services, to_port: 4000 })]);
+    expect(s.resources("aws_vpc_security_group_egress_rule").map(([, r]) => r).filter((r) => r.security_group_id === alb && r.referenced_security_group_id === services)).toEqual([]);
+  });
+});
+
 describe("an accepted path-routed service with a sidecar proxy", () => {
   const { stack, compute } = buildCompute(ENVS.nonprod);
   const service = compute.addService(
@@ -754,10 +787,21 @@ describe("an accepted path-routed service with a sidecar proxy", () => {
     expect(fromAlb4000).toEqual([]);
   });
 
-  it("lets other services reach only its own port (4000), not the sidecar's", () => {
+  it("is not reachable from other services at all: an ALB-routed port may trust identity headers another service could forge", () => {
     const services = ref(s, "aws_security_group", "security_services", "id");
-    const internal = s.resources("aws_vpc_security_group_ingress_rule").filter(([, r]) => r.security_group_id === services && r.referenced_security_group_id === services).map(([, r]) => r.from_port);
-    expect(internal).toEqual([4000]);
+    const internal = s.resources("aws_vpc_security_group_ingress_rule").filter(([, r]) => r.security_group_id === services && r.referenced_security_group_id === services);
+    expect(internal).toEqual([]);
+    expect(s.resources("aws_vpc_security_group_egress_rule").filter(([, r]) => r.security_group_id === services && r.referenced_security_group_id === services)).toEqual([]);
+  });
+
+  it("runs the sidecar with a read-only root and, without scratch paths, no volume", () => {
+    const { stack: st, compute: c } = buildCompute(ENVS.nonprod);
+    c.addService(gatewaySpec({ healthCheckCommand: "true", healthCheckStartPeriodSeconds: 300, sidecars: [{ ...proxy, scratchPaths: [], dependsOn: [{ containerName: "gateway", condition: "HEALTHY" }] }], targetPort: 4180 }));
+    const task = synthStack(st).resource("aws_ecs_task_definition", "gateway");
+    const [gateway, sidecar] = containerDefinitions(task);
+    expect(gateway!.healthCheck).toEqual({ command: ["CMD-SHELL", "true"], interval: 15, timeout: 5, retries: 3, startPeriod: 300 });
+    expect(sidecar).toMatchObject({ readonlyRootFilesystem: true, mountPoints: [], dependsOn: [{ containerName: "gateway", condition: "HEALTHY" }] });
+    expect(task.volume.map((v: Json) => v.name)).toEqual(["gateway-scratch-tmp"]);
   });
 
   it("runs both containers with their ports, read-only roots with /tmp scratch, and awslogs", () => {

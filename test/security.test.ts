@@ -1,58 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { ENVS, policyOf, synthPlatform, type Synthesized } from "./support/synth.js";
-
-/** `${aws_security_group.security_alb_1234ABCD.id}` → `alb`. */
-function groupName(ref: string): string {
-  const m = /aws_security_group\.(?:security|network)_([a-z-]+?)(?:-sg)?_[0-9A-F]{8}\.id/.exec(ref);
-  if (!m) throw new Error(`not a security group reference: ${ref}`);
-  return m[1]!;
-}
-
-/** Every ingress/egress rule as `group direction proto/from-to peer`, sorted. */
-function ruleTable(s: Synthesized): string[] {
-  const row = (dir: string) => ([, r]: [string, any]) => {
-    const peer = r.cidr_ipv4 ?? (r.referenced_security_group_id ? `sg:${groupName(r.referenced_security_group_id)}` : "?");
-    return `${groupName(r.security_group_id)} ${dir} ${r.ip_protocol}/${r.from_port}-${r.to_port} ${peer}`;
-  };
-  return [
-    ...s.resources("aws_vpc_security_group_ingress_rule").map(row("in")),
-    ...s.resources("aws_vpc_security_group_egress_rule").map(row("out")),
-  ].sort();
-}
+import { ENVS, intendedRules, policyOf, ruleTable, synthPlatform } from "./support/synth.js";
 
 describe.each([
   ["nonprod", ENVS.nonprod],
   ["prod", ENVS.prod],
+  ["sandbox", ENVS.sandbox],
 ] as const)("security layer in %s", (_name, env) => {
   const s = synthPlatform(env);
+  const proxied = env.auth.mode === "oauth2-proxy";
 
-  it("has exactly the intended security-group rules", () => {
-    const cidrs = env.security.albIngressCidrs;
-    expect(ruleTable(s)).toEqual(
-      [
-        ...cidrs.flatMap((c) => [`alb in tcp/443-443 ${c}`, `alb in tcp/80-80 ${c}`]),
-        "alb out tcp/8080-8080 sg:services",
-        "services in tcp/8080-8080 sg:alb",
-        "services in tcp/8080-8080 sg:services",
-        "services out tcp/8080-8080 sg:services",
-        "services in tcp/4000-4000 sg:services",
-        "services out tcp/4000-4000 sg:services",
-        "services in tcp/8000-8000 sg:services",
-        "services out tcp/8000-8000 sg:services",
-        "services out tcp/443-443 0.0.0.0/0",
-        "services out tcp/5432-5432 sg:database",
-        "database in tcp/5432-5432 sg:services",
-        "services out tcp/2049-2049 sg:efs",
-        "efs in tcp/2049-2049 sg:services",
-        "services out tcp/6379-6379 sg:redis",
-        "redis in tcp/6379-6379 sg:services",
-        `endpoints in tcp/443-443 ${env.network.vpcCidr}`,
-        // The data layer's db-bootstrap function, a client group of its own:
-        "client-db-bootstrap out tcp/443-443 0.0.0.0/0",
-        "client-db-bootstrap out tcp/5432-5432 sg:database",
-        "database in tcp/5432-5432 sg:client-db-bootstrap",
-      ].sort(),
-    );
+  it(`has exactly the intended security-group rules (the ALB reaches ${proxied ? "oauth2-proxy on 4180 only" : "Open WebUI on 8080"}; services reach each other on 4000 and 8000 only)`, () => {
+    expect(ruleTable(s)).toEqual(intendedRules(env, proxied ? 4180 : 8080));
+  });
+
+  it("lets nothing reach Open WebUI's 8080 from the services group, and (behind the proxy) not from the ALB either", () => {
+    const to8080 = ruleTable(s).filter((r) => r.includes("tcp/8080-8080"));
+    expect(to8080).toEqual(proxied ? [] : ["alb out tcp/8080-8080 sg:services", "services in tcp/8080-8080 sg:alb"]);
   });
 
   it("gives every group and every rule a description", () => {
@@ -79,7 +42,7 @@ describe.each([
 
   it("creates a rotating workload CMK whose policy lets CloudWatch Logs use it only for this env's log groups", () => {
     const key = s.resource("aws_kms_key", "workload");
-    expect(key).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: 30, customer_master_key_spec: "SYMMETRIC_DEFAULT" });
+    expect(key).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: env.security.kmsDeletionWindowDays, customer_master_key_spec: "SYMMETRIC_DEFAULT" });
     const policy = policyOf(s, key.policy);
     const logs = policy.statement.find((st: any) => st.sid === "CloudWatchLogsEncryptsThisEnvironmentsLogGroups");
     expect(logs.principals).toEqual([{ type: "Service", identifiers: ["logs.us-east-1.amazonaws.com"] }]);

@@ -7,21 +7,25 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { looksSecret } from "../lib/secret-names.js";
 import { resolveModels } from "../modules/services/index.js";
-import { evaluateTemplate } from "./support/hcl-gate.js";
-import { ENVS, envWith, policyOf, synthPlatform, type Json, type Synthesized } from "./support/synth.js";
+import {
+  containerOf,
+  containersOf,
+  ENVS,
+  envOf,
+  envWith,
+  expectedAuthEnv,
+  expectedAuthSecrets,
+  openWebUiServiceEnv,
+  openWebUiServiceSecrets,
+  policyOf,
+  secretsOf,
+  synthPlatform,
+  type Json,
+  type Synthesized,
+} from "./support/synth.js";
 
-/** `container_definitions` is `${jsonencode([...])}`; evaluate it with references kept as `${…}`. */
-function containers(task: Json): Json[] {
-  return JSON.parse(evaluateTemplate(task.container_definitions as string, (a) => "${" + a + "}") as string) as Json[];
-}
-
-function mainContainer(s: Synthesized, name: string): Json {
-  const defs = containers(s.resource("aws_ecs_task_definition", `compute_${name}_task`));
-  return defs.find((d) => d.name === name)!;
-}
-
-const envOf = (c: Json) => Object.fromEntries((c.environment as Json[]).map((e) => [e.name, e.value])) as Record<string, string>;
-const secretsOf = (c: Json) => Object.fromEntries((c.secrets as Json[]).map((e) => [e.name, e.valueFrom])) as Record<string, string>;
+const mainContainer = containerOf;
+const containers = containersOf;
 
 /** The inline policy document of a role, by a fragment of the role resource's logical name. */
 function rolePolicy(s: Synthesized, roleFragment: string): Json {
@@ -37,24 +41,16 @@ const ACCOUNT = "${data.aws_caller_identity.current.account_id}";
 describe.each([
   ["nonprod", ENVS.nonprod],
   ["prod", ENVS.prod],
+  ["sandbox", ENVS.sandbox],
 ] as const)("services in %s", (envName, env) => {
   const s = synthPlatform(env);
-  const redis = env.data.redis.enabled;
 
   describe("Open WebUI", () => {
     const c = mainContainer(s, "openwebui");
 
-    it("sets exactly the intended plain environment", () => {
+    it(`sets exactly the intended plain environment: its own and the identity layer's (${env.auth.mode}+${env.auth.idp})`, () => {
       const e = envOf(c);
-      expect(Object.keys(e).sort()).toEqual(
-        [
-          "DATA_DIR", "WEBUI_URL", "UVICORN_WORKERS", "DATABASE_POOL_RECYCLE", "DATABASE_POOL_PRE_PING",
-          ...(redis ? ["WEBSOCKET_MANAGER", "ENABLE_WEBSOCKET_SUPPORT"] : []),
-          "ENABLE_PERSISTENT_CONFIG", "BYPASS_MODEL_ACCESS_CONTROL", "ENABLE_DIRECT_CONNECTIONS",
-          "ENABLE_OPENAI_API", "OPENAI_API_BASE_URLS", "ENABLE_OLLAMA_API",
-          "KMS_HMAC_KEY_ID", "KMS_APPLICATION_CMK_ID", "AWS_REGION",
-        ].sort(),
-      );
+      expect(Object.keys(e).sort()).toEqual([...openWebUiServiceEnv(env), ...expectedAuthEnv(env)].sort());
       expect(e).toMatchObject({
         ENABLE_PERSISTENT_CONFIG: "false",
         BYPASS_MODEL_ACCESS_CONTROL: "true",
@@ -68,11 +64,9 @@ describe.each([
       expect(e.KMS_APPLICATION_CMK_ID).toMatch(/^\$\{aws_kms_key\.security_user-data-key_\w+\.key_id\}$/);
     });
 
-    it("injects exactly the intended secrets: the LiteLLM master key and the tool-server JSON among them", () => {
+    it("injects exactly the intended secrets (its own and the identity layer's): the LiteLLM master key and the tool-server JSON among them", () => {
       const from = secretsOf(c);
-      expect(Object.keys(from).sort()).toEqual(
-        ["DATABASE_URL", "WEBUI_SECRET_KEY", "OPENAI_API_KEYS", "TOOL_SERVER_CONNECTIONS", ...(redis ? ["REDIS_URL", "WEBSOCKET_REDIS_URL"] : [])].sort(),
-      );
+      expect(Object.keys(from).sort()).toEqual([...openWebUiServiceSecrets(env), ...expectedAuthSecrets(env)].sort());
       expect(from.OPENAI_API_KEYS).toMatch(/^\$\{aws_secretsmanager_secret\.services_litellm-master-key_\w+\.arn\}$/);
       expect(from.TOOL_SERVER_CONNECTIONS).toMatch(/^\$\{aws_secretsmanager_secret\.services_tool-server-connections_\w+\.arn\}$/);
       // The secret key keeps the address it had before the services moved into their module.
@@ -225,13 +219,13 @@ describe.each([
     }
   });
 
-  it("creates every referenced secret as an empty placeholder encrypted with the workload CMK", () => {
-    const names = s.resources("aws_secretsmanager_secret").map(([, x]) => x.name as string).filter((n) => !n.endsWith("/database") && !n.includes("redis"));
-    expect(names.sort()).toEqual(
+  it("creates every secret of its own as an empty placeholder encrypted with the workload CMK (the auth secrets are the identity layer's)", () => {
+    const own = s.resources("aws_secretsmanager_secret").filter(([n]) => n.startsWith("services_") || n === "openwebui-secret-key");
+    expect(own.map(([, x]) => x.name as string).sort()).toEqual(
       [`owui/${envName}/litellm/master-key`, `owui/${envName}/mcpo/api-key`, `owui/${envName}/openwebui/secret-key`, `owui/${envName}/openwebui/tool-server-connections`].sort(),
     );
     for (const [, secret] of s.resources("aws_secretsmanager_secret")) expect(secret.kms_key_id).toMatch(/aws_kms_key\.security_workload-key_\w+\.arn/);
-    expect(s.resources("aws_secretsmanager_secret_version")).toEqual([]);
+    expect(s.resources("aws_secretsmanager_secret_version").filter(([n]) => !n.startsWith("identity_cognito_"))).toEqual([]);
     const tools = s.resource("aws_secretsmanager_secret", "tool-server-connections");
     expect(tools.description).toContain(`"url":"http://mcpo.owui-${envName}.internal:8000/time"`);
     expect(tools.description).toContain(`"auth_type":"bearer"`);

@@ -38,7 +38,7 @@ export interface ComputeProps {
   readonly envName: string;
   readonly aws: AwsContext;
   readonly network: Pick<NetworkOutputs, "vpcId" | "publicSubnetIds" | "privateSubnetIds">;
-  /** The security layer: its groups, its CMK, and `allowAlbToServices` / `allowServiceToService`. */
+  /** The security layer: its groups, its CMK, and `allowAlbToServices` / `allowServiceToService` (internal services only). */
   readonly security: Security;
   /** Public hostname; the app URL is `https://<hostname>`. */
   readonly hostname: string;
@@ -178,9 +178,15 @@ export class Compute extends Construct implements ComputeOutputs {
     const withExec = { ...spec, enableExecuteCommand: spec.enableExecuteCommand ?? this.props.enableExecuteCommand ?? false };
     const service = new FargateService(this, spec.name, withExec, this.ctx);
     const { security } = this.props;
-    if (spec.routing.type !== "internal") security.allowAlbToServices(spec.targetPort ?? spec.port, spec.name);
-    // Service-to-service traffic reaches the service's own port only (never a routed sidecar's).
-    security.allowServiceToService(spec.port, spec.name);
+    if (spec.routing.type === "internal") {
+      // Only internal services are reached by other services, on their own port. An ALB-routed
+      // service is not: behind a proxy sidecar its port trusts identity headers, which another
+      // service could forge. Other clients get their own group (security.addClientSecurityGroup).
+      security.allowServiceToService(spec.port, spec.name);
+    } else {
+      // The ALB reaches the target port only (a routed sidecar's, when there is one).
+      security.allowAlbToServices(spec.targetPort ?? spec.port, spec.name);
+    }
     if (spec.routing.type === "default") {
       this.httpsListener.putDefaultAction([{ type: "forward", targetGroupArn: service.targetGroup!.arn }]);
     }

@@ -137,7 +137,7 @@ export class FargateService extends Construct {
         ...(main ? efsMounts.map((m, i) => ({ sourceVolume: `efs-${i}`, containerPath: m.containerPath, readOnly: m.readOnly ?? false })) : []),
         ...scratch(c).map((p) => ({ sourceVolume: volumeName(c, p), containerPath: p, readOnly: false })),
       ],
-      ...(c.healthCheckCommand ? { healthCheck: { command: ["CMD-SHELL", c.healthCheckCommand], interval: 15, timeout: 5, retries: 3, startPeriod: 30 } } : {}),
+      ...(c.healthCheckCommand ? { healthCheck: { command: ["CMD-SHELL", c.healthCheckCommand], interval: 15, timeout: 5, retries: 3, startPeriod: c.healthCheckStartPeriodSeconds ?? 30 } } : {}),
       ...(c.dependsOn ? { dependsOn: c.dependsOn.map((d) => ({ containerName: d.containerName, condition: d.condition })) } : {}),
       logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": logGroup.name, "awslogs-region": aws.region, "awslogs-stream-prefix": c.name } },
     });

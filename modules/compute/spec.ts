@@ -45,6 +45,11 @@ export interface ContainerSpec {
   readonly scratchPaths?: readonly string[];
   /** Container health check command (CMD-SHELL form). @default - none */
   readonly healthCheckCommand?: string;
+  /**
+   * Seconds after start during which failed container health checks do not count (ECS allows 0–300);
+   * give a slow first start (migrations) the most. @default 30
+   */
+  readonly healthCheckStartPeriodSeconds?: number;
   /** Stop the task when this container stops. @default true */
   readonly essential?: boolean;
   /** Start only after these containers are healthy/started. @default - none */
@@ -158,9 +163,22 @@ export function validateServiceSpec(spec: ServiceSpec, otherServices: readonly S
       if (looksSecret(key)) fail(`${prefix}environment.${key}`, `"${key}" looks like a secret but is a plain environment value, visible in the task definition and state`, `move it to ${prefix}secrets with a Secrets Manager or SSM reference`);
       if (c.secrets && key in c.secrets) fail(`${prefix}environment.${key}`, `"${key}" is set both as a plain value and as a secret`, "keep only the secret");
     }
+    const start = c.healthCheckStartPeriodSeconds;
+    if (start !== undefined && (!Number.isInteger(start) || start < 0 || start > 300)) {
+      fail(`${prefix}healthCheckStartPeriodSeconds`, `${start} is outside ECS's 0–300 s`, "use 0–300, e.g. 300 for a start that runs migrations");
+    }
+    if (start !== undefined && !c.healthCheckCommand) fail(`${prefix}healthCheckStartPeriodSeconds`, "is set without healthCheckCommand, so there is no health check to delay", "add healthCheckCommand, or remove it");
     if (c.writableRootFilesystemReason !== undefined && c.writableRootFilesystemReason.trim().length < 10) {
       fail(`${prefix}writableRootFilesystemReason`, `"${c.writableRootFilesystemReason}" does not explain why the root filesystem must be writable`, "give a reason of at least 10 characters, or drop it to keep the root read only");
     }
+  }
+
+  for (const [prefix, c] of containers) {
+    (c.dependsOn ?? []).forEach((d, i) => {
+      const other = containers.find(([, o]) => o.name === d.containerName)?.[1];
+      if (!other || other === c) fail(`${prefix}dependsOn[${i}].containerName`, `"${d.containerName}" is not another container of the task`, `name one of ${containers.filter(([, o]) => o !== c).map(([, o]) => `"${o.name}"`).join(", ") || "(none)"}`);
+      else if (d.condition === "HEALTHY" && !other.healthCheckCommand) fail(`${prefix}dependsOn[${i}].condition`, `HEALTHY waits for container "${d.containerName}", which has no healthCheckCommand, so ECS refuses the task definition`, `give "${d.containerName}" a healthCheckCommand, or wait for START`);
+    });
   }
 
   const target = spec.targetPort ?? spec.port;

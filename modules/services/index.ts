@@ -6,8 +6,8 @@
  *   config and delivered as `config.yaml` in an encrypted S3 bucket, its IAM scoped to that catalog;
  * - **mcpo**, internal only: MCP servers from config exposed as OpenAPI tool servers.
  *
- * Every secret is an empty placeholder (see {@link PlatformServices.placeholders}); no secret value
- * is in code, HCL, the S3 object or Terraform state.
+ * Every secret is an empty placeholder (see {@link PlatformServices.placeholders}; the auth secrets
+ * are the identity layer's); no secret value is in code, HCL, the S3 object or Terraform state.
  */
 import { BedrockModelInvocationLoggingConfiguration } from "@cdktf/provider-aws/lib/bedrock-model-invocation-logging-configuration";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -25,17 +25,19 @@ import { Construct } from "constructs";
 import type { EnvConfig } from "../../envs/schema.js";
 import type { AwsContext } from "../../lib/context.js";
 import { resourceName } from "../../lib/naming.js";
-import { placeholderSecret } from "../../lib/placeholder-secret.js";
+import { placeholderSecret, type PlaceholderInfo } from "../../lib/placeholder-secret.js";
+import { ConfigError, ConfigErrors } from "../../lib/errors.js";
 import { denyInsecureTransport, InlinePolicy, policyDocument } from "../../lib/policy.js";
 import type { SecretRef } from "../../lib/refs.js";
 import type { Compute, FargateService, ServiceSpec } from "../compute/index.js";
 import type { DataOutputs } from "../data/index.js";
+import { OPENWEBUI_PORT, type IdentityOutputs } from "../identity/index.js";
 import type { SecurityOutputs } from "../security/index.js";
 import { catalogRegions, foundationModelArns, invokeArns, litellmConfigYaml, mcpoConfigJson, resolveModels, sha256, type ResolvedModel } from "./catalog.js";
 
 export * from "./catalog.js";
 
-export const OPENWEBUI_PORT = 8080;
+export { OPENWEBUI_PORT };
 export const LITELLM_PORT = 4000;
 export const MCPO_PORT = 8000;
 /** Object key of LiteLLM's config in its bucket. */
@@ -50,17 +52,14 @@ export interface PlatformServicesProps {
   readonly data: DataOutputs;
   /** The workload CMK (secrets, logs, the config bucket) and the per-user keys. */
   readonly security: Pick<SecurityOutputs, "workloadKey" | "userIdHmacKey" | "userDataKey">;
+  /**
+   * Open WebUI's auth wiring from the identity layer: environment and secrets merged into its
+   * container (a variable both layers set is refused), sidecars, ALB target port and health path.
+   */
+  readonly identity: Pick<IdentityOutputs, "openwebui">;
 }
 
-/** A secret Terraform creates empty; an operator fills it after apply (README: "Secrets to fill"). */
-export interface PlaceholderInfo {
-  /** What it is, e.g. `litellm-master-key`. */
-  readonly name: string;
-  /** Its Secrets Manager name, e.g. `owui/nonprod/litellm/master-key`. */
-  readonly secretName: string;
-  /** Exact format of the value, and how to make one. */
-  readonly format: string;
-}
+export type { PlaceholderInfo } from "../../lib/placeholder-secret.js";
 
 /** What other layers and outputs may use of the services. */
 export interface PlatformServicesOutputs {
@@ -78,6 +77,18 @@ export interface PlatformServicesOutputs {
   /** Every secret the services read that an operator must fill after apply. */
   readonly placeholders: readonly PlaceholderInfo[];
 }
+
+/** `base` plus `extra`, refusing a key both set: each Open WebUI variable has one owning layer. */
+function disjoint<T>(field: string, base: Readonly<Record<string, T>>, extra: Readonly<Record<string, T>>): Record<string, T> {
+  const clashes = Object.keys(extra).filter((k) => k in base);
+  if (clashes.length > 0) {
+    throw new ConfigErrors(clashes.map((k) => new ConfigError(`services.openwebui.${field}.${k}`, `"${k}" is set by both the services layer and the identity layer`, "let one layer own it (auth variables belong to the identity layer)")));
+  }
+  return { ...base, ...extra };
+}
+
+/** Open WebUI's own health check, as its image defines it (Dockerfile HEALTHCHECK), on loopback. */
+export const OPENWEBUI_HEALTH_CHECK = `curl --silent --fail http://127.0.0.1:${OPENWEBUI_PORT}/health | jq -ne 'input.status == true' || exit 1`;
 
 /** The spec fields every service takes straight from its `services.<name>` config section. */
 function sizedFromConfig(cfg: EnvConfig["services"][keyof EnvConfig["services"]]): Pick<ServiceSpec, "image" | "cpu" | "memoryMiB" | "scaling"> {
@@ -248,6 +259,7 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
   /** Open WebUI: the ALB's default route. */
   private addOpenWebUi(props: PlatformServicesProps, litellmKey: SecretRef, toolServers: SecretRef): FargateService {
     const { env, compute, data, security } = props;
+    const auth = props.identity.openwebui;
     const cfg = env.services.openwebui;
     const dataDir = data.fileSystem.accessPoints.openwebui!;
     const secretKeyFormat = "one random string shared by every replica (signs sessions and JWTs), e.g. $(openssl rand -hex 32)";
@@ -269,11 +281,16 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
       ...sizedFromConfig(cfg),
       port: OPENWEBUI_PORT,
       routing: { type: "default" },
+      // Behind oauth2-proxy the ALB targets the sidecar (its /ping); it starts once Open WebUI is healthy.
+      targetPort: auth.targetPort,
+      sidecars: auth.sidecars,
       // First start runs the database migrations; measured cold starts run to several minutes.
-      healthCheck: { path: "/health", gracePeriodSeconds: 600 },
+      healthCheck: { path: auth.healthCheckPath ?? "/health", gracePeriodSeconds: 600 },
+      healthCheckCommand: OPENWEBUI_HEALTH_CHECK,
+      healthCheckStartPeriodSeconds: 300,
       stickySessions: cfg.maxCount > 1,
       writableRootFilesystemReason: "Open WebUI writes static assets and secrets into /app/backend at start",
-      environment: {
+      environment: disjoint("environment", {
         DATA_DIR: dataDir.path,
         WEBUI_URL: `https://${env.hostname}`,
         UVICORN_WORKERS: "1",
@@ -291,14 +308,14 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
         KMS_HMAC_KEY_ID: security.userIdHmacKey.keyId,
         KMS_APPLICATION_CMK_ID: security.userDataKey.keyId,
         AWS_REGION: env.region,
-      },
-      secrets: {
+      }, auth.environment),
+      secrets: disjoint("secrets", {
         DATABASE_URL: { secret: data.databaseSecrets.openwebui!, jsonKey: "url" },
         WEBUI_SECRET_KEY: { secret: secretKey },
         OPENAI_API_KEYS: { secret: litellmKey },
         TOOL_SERVER_CONNECTIONS: { secret: toolServers },
         ...(redis ? { REDIS_URL: { secret: redis.secret, jsonKey: "url" }, WEBSOCKET_REDIS_URL: { secret: redis.secret, jsonKey: "url" } } : {}),
-      },
+      }, auth.secrets),
       efsMounts: [
         {
           fileSystemId: data.fileSystem.fileSystemId,

@@ -17,6 +17,7 @@ import { nonprod } from "../../envs/nonprod.js";
 import { prod } from "../../envs/prod.js";
 import { sandbox } from "../../envs/sandbox.js";
 import { CertificateStack } from "../../stacks/certificate-stack.js";
+import { evaluateTemplate } from "./hcl-gate.js";
 import { PlatformStack } from "../../stacks/platform-stack.js";
 
 export type Json = Record<string, any>;
@@ -134,4 +135,128 @@ export function foundationFixture(env: EnvConfig): { stack: TerraformStack; aws:
   });
   const security = new Security(stack, "security", { envName: env.name, aws, network, albIngressCidrs: env.security.albIngressCidrs });
   return { stack, aws, network, security };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Auth variants, container definitions, security-group paths (shared by the layer tests)
+// ---------------------------------------------------------------------------------------------
+
+/** `base` with its `auth` section replaced by `auth` (raw, as an env file writes it), parsed again. */
+export function withAuth(base: EnvConfig, auth: unknown): EnvConfig {
+  const { stateKey: _stateKey, ...input } = base;
+  return parseEnv({ ...structuredClone(input), auth: structuredClone(auth) });
+}
+
+/**
+ * A task definition's `container_definitions` (`${jsonencode([...])}`) evaluated with the HCL gate's
+ * evaluator; each Terraform reference becomes the `${address}` text the rest of the JSON uses.
+ */
+export function containersOf(task: Json): Json[] {
+  return JSON.parse(evaluateTemplate(task.container_definitions as string, (address) => "${" + address + "}") as string) as Json[];
+}
+
+/** One container of a service's task definition (`compute_<service>_task`). */
+export function containerOf(s: Synthesized, service: string, container = service): Json {
+  const c = containersOf(s.resource("aws_ecs_task_definition", `compute_${service}_task`)).find((d) => d.name === container);
+  if (!c) throw new Error(`no container ${container} in the ${service} task`);
+  return c;
+}
+
+export const envOf = (c: Json) => Object.fromEntries((c.environment as Json[]).map((e) => [e.name, e.value])) as Record<string, string>;
+export const secretsOf = (c: Json) => Object.fromEntries((c.secrets as Json[]).map((e) => [e.name, e.valueFrom])) as Record<string, string>;
+
+/** Open WebUI's plain environment as the services layer sets it (the identity layer adds the auth part). */
+export function openWebUiServiceEnv(env: EnvConfig): string[] {
+  return [
+    "DATA_DIR", "WEBUI_URL", "UVICORN_WORKERS", "DATABASE_POOL_RECYCLE", "DATABASE_POOL_PRE_PING",
+    ...(env.data.redis.enabled ? ["WEBSOCKET_MANAGER", "ENABLE_WEBSOCKET_SUPPORT"] : []),
+    "ENABLE_PERSISTENT_CONFIG", "BYPASS_MODEL_ACCESS_CONTROL", "ENABLE_DIRECT_CONNECTIONS",
+    "ENABLE_OPENAI_API", "OPENAI_API_BASE_URLS", "ENABLE_OLLAMA_API",
+    "KMS_HMAC_KEY_ID", "KMS_APPLICATION_CMK_ID", "AWS_REGION",
+  ];
+}
+
+/** Open WebUI's secrets as the services layer sets them. */
+export function openWebUiServiceSecrets(env: EnvConfig): string[] {
+  return ["DATABASE_URL", "WEBUI_SECRET_KEY", "OPENAI_API_KEYS", "TOOL_SERVER_CONNECTIONS", ...(env.data.redis.enabled ? ["REDIS_URL", "WEBSOCKET_REDIS_URL"] : [])];
+}
+
+/** `${aws_security_group.security_alb_1234ABCD.id}` → `alb`. */
+export function groupName(ref: string): string {
+  const m = /aws_security_group\.(?:security|network)_([a-z-]+?)(?:-sg)?_[0-9A-F]{8}\.id/.exec(ref);
+  if (!m) throw new Error(`not a security group reference: ${ref}`);
+  return m[1]!;
+}
+
+/** Every ingress/egress rule as `group direction proto/from-to peer`, sorted. */
+export function ruleTable(s: Synthesized): string[] {
+  const row = (dir: string) => ([, r]: [string, any]) => {
+    const peer = r.cidr_ipv4 ?? (r.referenced_security_group_id ? `sg:${groupName(r.referenced_security_group_id)}` : "?");
+    return `${groupName(r.security_group_id)} ${dir} ${r.ip_protocol}/${r.from_port}-${r.to_port} ${peer}`;
+  };
+  return [...s.resources("aws_vpc_security_group_ingress_rule").map(row("in")), ...s.resources("aws_vpc_security_group_egress_rule").map(row("out"))].sort();
+}
+
+/**
+ * The platform's intended security-group paths: the ALB reaches services only on `albTargetPort`
+ * (Open WebUI's 8080, or oauth2-proxy's 4180); services reach each other only on the internal
+ * services' ports (LiteLLM 4000, mcpo 8000); the stores only from services and db-bootstrap.
+ */
+export function intendedRules(env: EnvConfig, albTargetPort: number): string[] {
+  const endpoints = Object.values(env.network.interfaceEndpoints).some(Boolean);
+  return [
+    ...env.security.albIngressCidrs.flatMap((c) => [`alb in tcp/443-443 ${c}`, `alb in tcp/80-80 ${c}`]),
+    `alb out tcp/${albTargetPort}-${albTargetPort} sg:services`,
+    `services in tcp/${albTargetPort}-${albTargetPort} sg:alb`,
+    "services in tcp/4000-4000 sg:services",
+    "services out tcp/4000-4000 sg:services",
+    "services in tcp/8000-8000 sg:services",
+    "services out tcp/8000-8000 sg:services",
+    "services out tcp/443-443 0.0.0.0/0",
+    "services out tcp/5432-5432 sg:database",
+    "database in tcp/5432-5432 sg:services",
+    "services out tcp/2049-2049 sg:efs",
+    "efs in tcp/2049-2049 sg:services",
+    "services out tcp/6379-6379 sg:redis",
+    "redis in tcp/6379-6379 sg:services",
+    ...(endpoints ? [`endpoints in tcp/443-443 ${env.network.vpcCidr}`] : []),
+    // The data layer's db-bootstrap function, a client group of its own:
+    "client-db-bootstrap out tcp/443-443 0.0.0.0/0",
+    "client-db-bootstrap out tcp/5432-5432 sg:database",
+    "database in tcp/5432-5432 sg:client-db-bootstrap",
+  ].sort();
+}
+
+/**
+ * The auth variables the identity layer gives Open WebUI for `env.auth` (names; the identity test
+ * asserts the values): the intended sets, written out independently of the wiring.
+ */
+export function expectedAuthEnv(env: EnvConfig): string[] {
+  const a = env.auth;
+  const scim = a.scim.enabled ? ["ENABLE_SCIM", "SCIM_ENABLED"] : [];
+  const overridden = a.overrides.filter((o) => o.container === "openwebui").map((o) => o.name);
+  const base = (() => {
+    if (a.mode === "oauth2-proxy") {
+      return ["WEBUI_AUTH", "WEBUI_AUTH_TRUSTED_EMAIL_HEADER", "WEBUI_AUTH_TRUSTED_NAME_HEADER", "WEBUI_AUTH_SIGNOUT_REDIRECT_URL", "DEFAULT_USER_ROLE", "ENABLE_SIGNUP", "ENABLE_LOGIN_FORM", "ENABLE_PASSWORD_AUTH"];
+    }
+    const oidc = ["WEBUI_AUTH", "ENABLE_OAUTH_SIGNUP", "OAUTH_MERGE_ACCOUNTS_BY_EMAIL", "OPENID_PROVIDER_URL", "OPENID_REDIRECT_URI", "OAUTH_SCOPES", "ENABLE_LOGIN_FORM", "ENABLE_SIGNUP", "ENABLE_PASSWORD_AUTH", "DEFAULT_USER_ROLE"];
+    if (a.idp === "cognito") return [...oidc, "OAUTH_CLIENT_ID", "OAUTH_ALLOWED_DOMAINS"];
+    return [
+      ...oidc,
+      "OAUTH_PROVIDER_NAME",
+      ...(typeof a.entra.clientId === "string" ? ["OAUTH_CLIENT_ID"] : []),
+      ...(a.entra.roles ? ["ENABLE_OAUTH_ROLE_MANAGEMENT", "OAUTH_ROLES_CLAIM", "OAUTH_ALLOWED_ROLES", "OAUTH_ADMIN_ROLES"] : []),
+      ...(a.entra.groups ? ["ENABLE_OAUTH_GROUP_MANAGEMENT", "OAUTH_GROUPS_CLAIM"] : []),
+    ];
+  })();
+  return [...new Set([...base, ...scim, ...overridden])];
+}
+
+/** The auth secrets the identity layer gives Open WebUI for `env.auth`. */
+export function expectedAuthSecrets(env: EnvConfig): string[] {
+  const a = env.auth;
+  const scim = a.scim.enabled ? ["SCIM_TOKEN"] : [];
+  if (a.mode === "oauth2-proxy") return scim;
+  const ssmClientId = a.idp === "entra" && typeof a.entra.clientId !== "string";
+  return ["OAUTH_CLIENT_SECRET", ...(ssmClientId ? ["OAUTH_CLIENT_ID"] : []), ...scim];
 }

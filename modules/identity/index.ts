@@ -1,0 +1,143 @@
+/**
+ * Identity layer: who signs users in and how Open WebUI learns who they are (`auth` in the env).
+ * Creates the Cognito user pool when the IdP is Cognito, the placeholder secrets the mode needs
+ * (SCIM token, Entra client secret, oauth2-proxy cookie secret), reads Entra ids from SSM when the
+ * config points there, wires Open WebUI's task for the mode (modules/identity/wiring.ts) and runs
+ * the auth guardrails (modules/policy) on the result. Other layers take only its typed outputs.
+ */
+import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
+import { TerraformLocal } from "cdktf";
+import { Construct } from "constructs";
+import type { AuthConfig } from "../../envs/auth.js";
+import type { EnvConfig } from "../../envs/schema.js";
+import type { AwsContext } from "../../lib/context.js";
+import { placeholderSecret, type PlaceholderInfo } from "../../lib/placeholder-secret.js";
+import type { ParameterRef, SecretRef } from "../../lib/refs.js";
+import type { SecurityOutputs } from "../security/index.js";
+import { CognitoUserPool } from "./cognito.js";
+import type { OpenWebUiAuth, ScimOutputs, UserPoolOutputs } from "./types.js";
+import { OIDC_CALLBACK_PATH, PROXY_CALLBACK_PATH, signOutUrlExpression, wireAuth, type AuthRefs } from "./wiring.js";
+
+export * from "./types.js";
+export { CognitoUserPool } from "./cognito.js";
+export * from "./wiring.js";
+
+export interface IdentityProps {
+  /** The parsed env: `auth` (mode, IdP, SCIM, overrides), `name`, `hostname`. */
+  readonly env: EnvConfig;
+  /** Region, account and partition (SSM parameter ARNs, the Cognito domain prefix). */
+  readonly aws: AwsContext;
+  /** The workload CMK: placeholder secrets, the Cognito client secret, the pool's trigger logs. */
+  readonly security: Pick<SecurityOutputs, "workloadKey">;
+  /** Retention of the identity layer's log groups (the Cognito PreSignUp function). */
+  readonly logRetentionDays: number;
+}
+
+/** What other layers may use of the identity layer. */
+export interface IdentityOutputs {
+  /** `auth.mode`. */
+  readonly mode: AuthConfig["mode"];
+  /** `auth.idp`. */
+  readonly idp: AuthConfig["idp"];
+  /** The Cognito user pool, when `idp` is `cognito`. */
+  readonly userPool?: UserPoolOutputs;
+  /** Open WebUI's SCIM API, when `auth.scim.enabled`. */
+  readonly scim?: ScimOutputs;
+  /** Open WebUI's auth wiring: environment, secrets, sidecar, target port, health path. */
+  readonly openwebui: OpenWebUiAuth;
+  /** The secrets of this layer an operator fills after apply. */
+  readonly placeholders: readonly PlaceholderInfo[];
+  /** `WEBUI_AUTH_SIGNOUT_REDIRECT_URL` (a Terraform local), in mode `oauth2-proxy`. */
+  readonly signOutUrl?: string;
+}
+
+/** The cookie-secret command (32 random bytes as URL-safe raw base64, which oauth2-proxy accepts). */
+export const COOKIE_SECRET_COMMAND = "openssl rand -base64 32 | tr -- '+/' '-_' | tr -d '='";
+
+export class Identity extends Construct implements IdentityOutputs {
+  readonly mode: AuthConfig["mode"];
+  readonly idp: AuthConfig["idp"];
+  readonly userPool?: CognitoUserPool;
+  readonly scim?: ScimOutputs;
+  readonly openwebui: OpenWebUiAuth;
+  readonly signOutUrl?: string;
+  private readonly placeholderList: PlaceholderInfo[] = [];
+  private readonly kmsKeyArn: string;
+
+  constructor(scope: Construct, id: string, props: IdentityProps) {
+    super(scope, id);
+    const { env, aws, security } = props;
+    const { auth } = env;
+    this.mode = auth.mode;
+    this.idp = auth.idp;
+    this.kmsKeyArn = security.workloadKey.keyArn;
+    const refs: { -readonly [K in keyof AuthRefs]: AuthRefs[K] } = { envName: env.name, hostname: env.hostname };
+
+    if (auth.idp === "cognito") {
+      this.userPool = new CognitoUserPool(this, "cognito", {
+        envName: env.name,
+        aws,
+        hostname: env.hostname,
+        config: auth.cognito,
+        callbackPath: auth.mode === "oauth2-proxy" ? PROXY_CALLBACK_PATH : OIDC_CALLBACK_PATH,
+        kmsKey: security.workloadKey,
+        logRetentionDays: props.logRetentionDays,
+        // Behind oauth2-proxy the session refreshes with the pool's refresh token: let it outlive the cookie.
+        refreshTokenValidityHours: auth.mode === "oauth2-proxy" ? Math.max(24, auth.proxy.cookieExpireHours) : undefined,
+      });
+      refs.userPool = this.userPool;
+    }
+
+    if (auth.scim.enabled) {
+      const token = this.placeholder("scim-token", `owui/${env.name}/openwebui/scim-token`, "a random string, e.g. \"$(openssl rand -hex 32)\". Open WebUI's SCIM_TOKEN: SCIM clients (the provisioning worker, Entra) send it as \"Authorization: Bearer <token>\"");
+      this.scim = { token };
+      refs.scimToken = token;
+    }
+
+    if (auth.idp === "entra") {
+      const { tenantId, clientId } = auth.entra;
+      refs.entra = {
+        // Not secret, but needed at plan to build OPENID_PROVIDER_URL: read from SSM (insecure_value is the plain value).
+        tenantId: typeof tenantId === "string" ? tenantId : new DataAwsSsmParameter(this, "entra-tenant-id", { name: tenantId.parameterName }).insecureValue,
+        // ECS reads it from SSM at task start.
+        clientId: typeof clientId === "string" ? clientId : this.parameter(aws, clientId.parameterName),
+        clientSecret: this.placeholder(
+          "entra-client-secret",
+          `owui/${env.name}/openwebui/oauth-client-secret`,
+          `the client secret VALUE (not its id) of the Entra app registration, plain string: Entra admin center → App registrations → the app → Certificates & secrets → New client secret. Open WebUI's OAUTH_CLIENT_SECRET; the app's redirect URI must be https://${env.hostname}${OIDC_CALLBACK_PATH}`,
+        ),
+      };
+    }
+
+    if (auth.mode === "oauth2-proxy") {
+      refs.cookieSecret = this.placeholder(
+        "oauth2-proxy-cookie-secret",
+        `owui/${env.name}/oauth2-proxy/cookie-secret`,
+        `32 random bytes as URL-safe base64 without padding (43 characters), exactly: ${COOKIE_SECRET_COMMAND}. oauth2-proxy's OAUTH2_PROXY_COOKIE_SECRET (standard base64 with + or / is refused)`,
+      );
+      const pool = this.userPool!;
+      // A local, so the HCL shows the sign-out URL once, readable, and the task definition refers to it.
+      const local = new TerraformLocal(this, "signout-url", signOutUrlExpression(pool, pool.logoutUrl));
+      local.overrideLogicalId("openwebui_signout_redirect_url");
+      this.signOutUrl = local.asString;
+      refs.signOutUrl = this.signOutUrl;
+    }
+
+    this.openwebui = wireAuth(auth, refs).openwebui;
+  }
+
+  /** Every placeholder secret of this layer, in creation order. */
+  get placeholders(): readonly PlaceholderInfo[] {
+    return this.placeholderList;
+  }
+
+  private placeholder(id: string, secretName: string, format: string): SecretRef {
+    this.placeholderList.push({ name: id, secretName, format });
+    return placeholderSecret(this, id, { name: secretName, description: `Fill after apply. Format: ${format}`, kmsKeyArn: this.kmsKeyArn });
+  }
+
+  /** An SSM parameter by name, as ECS `secrets` reference it (no read at plan). */
+  private parameter(aws: AwsContext, parameterName: string): ParameterRef {
+    return { parameterName, parameterArn: `arn:${aws.partition}:ssm:${aws.region}:${aws.accountId}:parameter${parameterName}` };
+  }
+}
