@@ -9,12 +9,14 @@ export const preferEmailToUser: AuthRule = {
   title: "OAUTH2_PROXY_PREFER_EMAIL_TO_USER=true while Open WebUI trusts X-Forwarded-Email",
   check: (view) => {
     if (!proxyFlag(view, "OAUTH2_PROXY_PREFER_EMAIL_TO_USER", false)) return [];
-    return trustedHeaders(view)
-      .filter((t) => t.header === "x-forwarded-email")
-      .map((t) => ({
-        problem: `OAUTH2_PROXY_PREFER_EMAIL_TO_USER is true while ${t.variable} trusts X-Forwarded-Email: with it oauth2-proxy neither sends nor strips X-Forwarded-Email, so a client's own copy reaches Open WebUI and anyone signed in can act as any email`,
+    const trusting = trustedHeaders(view).filter((t) => t.header === "x-forwarded-email");
+    if (trusting.length === 0) return [];
+    return [
+      {
+        problem: `OAUTH2_PROXY_PREFER_EMAIL_TO_USER is true while Open WebUI trusts X-Forwarded-Email (${trusting.map((t) => t.variable).join(", ")}): with it oauth2-proxy neither sends nor strips X-Forwarded-Email, so a client's own copy reaches Open WebUI and anyone signed in can act as any email`,
         fix: "keep OAUTH2_PROXY_PREFER_EMAIL_TO_USER false (the proxy then sends the verified email as X-Forwarded-Email and strips client copies)",
-        variables: [proxyVar("OAUTH2_PROXY_PREFER_EMAIL_TO_USER"), openwebuiVar(t.variable)],
-      }));
+        variables: [proxyVar("OAUTH2_PROXY_PREFER_EMAIL_TO_USER"), ...trusting.map((t) => openwebuiVar(t.variable))],
+      },
+    ];
   },
 };
