@@ -260,3 +260,29 @@ export function expectedAuthSecrets(env: EnvConfig): string[] {
   const ssmClientId = a.idp === "entra" && typeof a.entra.clientId !== "string";
   return ["OAUTH_CLIENT_SECRET", ...(ssmClientId ? ["OAUTH_CLIENT_ID"] : []), ...scim];
 }
+
+/** `${<type>.<name>.<attr>}` for the one resource of `type` whose logical name contains `part`. */
+export function refOf(s: Synthesized, type: string, part: string, attr: string): string {
+  const hits = s.resources(type).filter(([n]) => n.includes(part));
+  if (hits.length !== 1) throw new Error(`expected one ${type} matching "${part}", found ${hits.length}`);
+  return "${" + `${type}.${hits[0]![0]}.${attr}` + "}";
+}
+
+/** `${data.<type>.<name>.<attr>}` for the one data source of `type` whose logical name contains `part`. */
+export function dataRefOf(s: Synthesized, type: string, part: string, attr: string): string {
+  const hits = s.data(type).filter(([n]) => n.includes(part));
+  if (hits.length !== 1) throw new Error(`expected one data ${type} matching "${part}", found ${hits.length}`);
+  return "${" + `data.${type}.${hits[0]![0]}.${attr}` + "}";
+}
+
+/**
+ * An oauth2-proxy auth section with the SCIM route exposed through the proxy and narrowed skip-auth
+ * entries holding backslashes and `$` (identity and HCL-gate tests synthesize it).
+ */
+export const SCIM_PROXY_AUTH = {
+  mode: "oauth2-proxy",
+  idp: "cognito",
+  cognito: { emailDomains: ["example.com", "example.org"] },
+  scim: { exposeThroughProxy: true },
+  proxy: { skipAuthRoutes: ["POST=^/api/v1/scim/v2/Users$", "GET=^/api/v1/scim/v2/Users/[\\w-]+$"] },
+} as const;
