@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TerraformStack } from "cdktf";
+import { App, TerraformStack } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AppFactory,
@@ -15,6 +15,7 @@ import {
   canonicalTemplate,
   diffConfigs,
   diffStack,
+  evaluateTemplate,
   gateOutputs,
   normalizeHclConfig,
   normalizeJsonConfig,
@@ -23,6 +24,9 @@ import {
   synthJson,
   synthWithCli,
 } from "./support/hcl-gate.js";
+import { CertificateStack } from "../stacks/certificate-stack.js";
+import { PlatformStack } from "../stacks/platform-stack.js";
+import { ENVS, SCIM_PROXY_AUTH, withAuth } from "./support/synth.js";
 
 const APP_PATH = new URL("../stacks/app.ts", import.meta.url);
 const buildApp: AppFactory | undefined = existsSync(APP_PATH)
@@ -196,4 +200,45 @@ if (!buildApp) {
 
 it("diffStack reports nothing for identical inputs", async () => {
   expect(await diffStack('{"locals": {"a": "b"}}', 'locals {\n  a = "b"\n}\n')).toEqual([]);
+});
+
+describe("an oauth2-proxy env exposing SCIM, with narrowed skip-auth regexes (backslashes and $)", () => {
+  const env = withAuth(ENVS.sandbox, SCIM_PROXY_AUTH);
+  const factory: AppFactory = (options) => {
+    const app = new App({ outdir: options.outdir, hclOutput: options.hclOutput, skipValidation: false });
+    new PlatformStack(app, env.name, { env, certificate: new CertificateStack(app, `${env.name}-certificate`, env) });
+    return app;
+  };
+  const ROUTES = "^/api/v1/scim/v2/,POST=^/api/v1/scim/v2/Users$,GET=^/api/v1/scim/v2/Users/[\\w-]+$";
+
+  let json: SynthOutput;
+  let hcl: SynthOutput;
+  beforeAll(async () => {
+    json = synthJson(factory);
+    hcl = await synthHcl(factory);
+  });
+  afterAll(() => {
+    json?.cleanup();
+    hcl?.cleanup();
+  });
+
+  it("HCL decodes to the JSON synth", async () => {
+    expect(await gateOutputs(json, hcl)).toEqual({ [env.name]: [], [`${env.name}-certificate`]: [] });
+  });
+
+  it("reads the skip-auth routes back from cdk.tf exactly, backslash and $ intact", async () => {
+    const parsed = (await parseHcl(hcl.stacks[env.name]!.text)) as Record<string, any>;
+    const tasks = parsed.resource.aws_ecs_task_definition as Record<string, any[]>;
+    const [, [task]] = Object.entries(tasks).find(([n]) => n.includes("compute_openwebui_task"))!;
+    const defs = JSON.parse(evaluateTemplate(task.container_definitions, (a) => `<${a}>`) as string) as any[];
+    const proxyEnv = Object.fromEntries(defs.find((d) => d.name === "oauth2-proxy").environment.map((e: any) => [e.name, e.value]));
+    expect(proxyEnv.OAUTH2_PROXY_SKIP_AUTH_ROUTES).toBe(ROUTES);
+    expect(proxyEnv.OAUTH2_PROXY_REVERSE_PROXY).toBe("false");
+  });
+
+  it.runIf(terraformBinary())("cdk.tf parses with Terraform's own parser and is in `terraform fmt` form", () => {
+    const text = hcl.stacks[env.name]!.text;
+    const formatted = execFileSync(terraformBinary()!, ["fmt", "-no-color", "-"], { input: text, stdio: "pipe" }).toString();
+    expect(formatted.trimEnd()).toBe(text.trimEnd());
+  });
 });
