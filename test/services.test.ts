@@ -3,10 +3,17 @@
  * plain env, LiteLLM's generated config and catalog-scoped Bedrock IAM, internal-only routing,
  * Open WebUI's per-user KMS grants, placeholders and invocation logging.
  */
+import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { looksSecret } from "../lib/secret-names.js";
-import { resolveModels } from "../modules/services/index.js";
+import { ConfigErrors } from "../lib/errors.js";
+import { Compute } from "../modules/compute/index.js";
+import { Data } from "../modules/data/index.js";
+import type { IdentityOutputs } from "../modules/identity/index.js";
+import { PlatformServices, resolveModels } from "../modules/services/index.js";
+import { CertificateStack } from "../stacks/certificate-stack.js";
+import { PlatformStack } from "../stacks/platform-stack.js";
 import {
   containerOf,
   containersOf,
@@ -15,6 +22,7 @@ import {
   envWith,
   expectedAuthEnv,
   expectedAuthSecrets,
+  foundationFixture,
   openWebUiServiceEnv,
   openWebUiServiceSecrets,
   policyOf,
@@ -258,5 +266,53 @@ describe("config switches", () => {
       `arn:${P}:bedrock:us-west-2::foundation-model/amazon.titan-text-express-v1`,
     ]);
     expect(statement(doc, "ListModelsInCatalogRegions").condition[0].values).toEqual(["eu-central-1", "us-west-2"]);
+  });
+});
+
+describe("the identity layer's wiring", () => {
+  /** The services layer on the foundation, data and compute layers, with a hand-made identity wiring. */
+  function servicesWith(openwebui: IdentityOutputs["openwebui"]) {
+    const env = ENVS.nonprod;
+    const { stack, aws, network, security } = foundationFixture(env);
+    const data = new Data(stack, "data", {
+      envName: env.name,
+      aws,
+      network,
+      security,
+      config: env.data,
+      logRetentionDays: env.logRetentionDays,
+      databases: ["openwebui", "litellm"],
+      fileSystemConsumers: [{ name: "openwebui", path: "/app/backend/data", uid: 1000, gid: 1000 }],
+    });
+    const compute = new Compute(stack, "compute", { envName: env.name, aws, network, security, hostname: env.hostname, certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/x", logRetentionDays: env.logRetentionDays });
+    try {
+      new PlatformServices(stack, "services", { env, aws, compute, data, security, identity: { openwebui } });
+    } catch (e) {
+      return e as Error;
+    }
+    throw new Error("expected the services layer to refuse the wiring");
+  }
+
+  it("refuses a variable both layers set, naming each one", () => {
+    const err = servicesWith({ environment: { WEBUI_AUTH: "true", DATA_DIR: "/tmp", AWS_REGION: "us-west-2" }, secrets: {}, sidecars: [] });
+    expect(err).toBeInstanceOf(ConfigErrors);
+    expect((err as ConfigErrors).errors.map((e) => e.path)).toEqual(["services.openwebui.environment.DATA_DIR", "services.openwebui.environment.AWS_REGION"]);
+    expect(err.message).toMatch(/services\.openwebui\.environment\.DATA_DIR: "DATA_DIR" is set by both the services layer and the identity layer\. Fix: let one layer own it/);
+  });
+
+  it("refuses a secret both layers set", () => {
+    expect(servicesWith({ environment: {}, secrets: { WEBUI_SECRET_KEY: { secret: { secretArn: "arn:x", secretName: "x" } } }, sidecars: [] }).message).toMatch(/services\.openwebui\.secrets\.WEBUI_SECRET_KEY: "WEBUI_SECRET_KEY" is set by both/);
+  });
+
+  it("refuses (in the factory) a variable one layer sets plain and the other as a secret", () => {
+    expect(servicesWith({ environment: { DATABASE_URL: "postgresql://x" }, secrets: {}, sidecars: [] }).message).toMatch(/services\.openwebui\.environment\.DATABASE_URL: "DATABASE_URL" is set both as a plain value and as a secret/);
+  });
+
+  it("keeps its placeholders to its own secrets (the identity layer lists the auth ones)", () => {
+    const app = Testing.app();
+    const env = ENVS.sandbox;
+    const platform = new PlatformStack(app, env.name, { env, certificate: new CertificateStack(app, `${env.name}-certificate`, env) });
+    expect(platform.services.placeholders.map((p) => p.name)).toEqual(["litellm-master-key", "mcpo-api-key", "tool-server-connections", "openwebui-secret-key"]);
+    expect(platform.identity.placeholders.map((p) => p.name)).toEqual(["scim-token", "oauth2-proxy-cookie-secret"]);
   });
 });
