@@ -97,6 +97,8 @@ describe.each([
   it("sets exactly the trusted-header environment on Open WebUI (SCIM on with provisioning, self-signup off)", () => {
     expect(authEnv(env, c)).toEqual({
       WEBUI_AUTH: "true",
+      WEBUI_AUTH_COOKIE_SECURE: "true",
+      WEBUI_SESSION_COOKIE_SECURE: "true",
       WEBUI_AUTH_TRUSTED_EMAIL_HEADER: "X-Forwarded-Email",
       WEBUI_AUTH_TRUSTED_NAME_HEADER: "X-Forwarded-Email",
       WEBUI_AUTH_SIGNOUT_REDIRECT_URL: "${local.openwebui_signout_redirect_url}",
@@ -306,6 +308,8 @@ describe("oauth2-proxy + Cognito without provisioning or SCIM", () => {
   it("lets Open WebUI create unknown emails (v0.6.41 needs ENABLE_SIGNUP and ENABLE_LOGIN_FORM for that) and has no SCIM", () => {
     expect(authEnv(env, c)).toEqual({
       WEBUI_AUTH: "true",
+      WEBUI_AUTH_COOKIE_SECURE: "true",
+      WEBUI_SESSION_COOKIE_SECURE: "true",
       WEBUI_AUTH_TRUSTED_EMAIL_HEADER: "X-Forwarded-Email",
       WEBUI_AUTH_TRUSTED_NAME_HEADER: "X-Forwarded-Email",
       WEBUI_AUTH_SIGNOUT_REDIRECT_URL: "${local.openwebui_signout_redirect_url}",
@@ -358,6 +362,8 @@ describe.each([
   it("sets exactly the native-OIDC environment: provider URL from the tenant read from SSM, explicit https redirect, role and group mapping", () => {
     expect(authEnv(env, c)).toEqual({
       WEBUI_AUTH: "true",
+      WEBUI_AUTH_COOKIE_SECURE: "true",
+      WEBUI_SESSION_COOKIE_SECURE: "true",
       ENABLE_OAUTH_SIGNUP: "true",
       OAUTH_MERGE_ACCOUNTS_BY_EMAIL: "true",
       OPENID_PROVIDER_URL: `https://login.microsoftonline.com/${dataRefOf(s, "aws_ssm_parameter", "identity_entra-tenant-id", "insecure_value")}/v2.0/.well-known/openid-configuration`,
@@ -430,6 +436,8 @@ describe("native OIDC + Entra ID with literal ids, no role mapping, no SCIM", ()
   it("puts the literal ids in the environment and reads nothing from SSM", () => {
     expect(authEnv(env, c)).toEqual({
       WEBUI_AUTH: "true",
+      WEBUI_AUTH_COOKIE_SECURE: "true",
+      WEBUI_SESSION_COOKIE_SECURE: "true",
       ENABLE_OAUTH_SIGNUP: "true",
       OAUTH_MERGE_ACCOUNTS_BY_EMAIL: "false",
       OPENID_PROVIDER_URL: `https://login.microsoftonline.com/${TENANT}/v2.0/.well-known/openid-configuration`,
@@ -464,6 +472,8 @@ describe.each([
   it("sets exactly the native-OIDC environment against the pool's issuer (SCIM on with provisioning)", () => {
     expect(authEnv(env, c)).toEqual({
       WEBUI_AUTH: "true",
+      WEBUI_AUTH_COOKIE_SECURE: "true",
+      WEBUI_SESSION_COOKIE_SECURE: "true",
       ENABLE_OAUTH_SIGNUP: "true",
       OAUTH_MERGE_ACCOUNTS_BY_EMAIL: "true",
       OPENID_PROVIDER_URL: `https://cognito-idp.${env.region}.amazonaws.com/${pool}/.well-known/openid-configuration`,

@@ -119,6 +119,13 @@ function checkConfig(auth: AuthConfig, envName: string): void {
   if (errors.length > 0) throw new ConfigErrors(errors);
 }
 
+/**
+ * Settings of every mode: multi-user, and Open WebUI's own cookies (the `token` JWT, the OAuth session)
+ * marked Secure. Browsers reach the app only over https; unmarked, the JWT cookie would also ride a
+ * plain-http request to the ALB's port-80 redirect listener.
+ */
+const COMMON: Env = { WEBUI_AUTH: "true", WEBUI_AUTH_COOKIE_SECURE: "true", WEBUI_SESSION_COOKIE_SECURE: "true" };
+
 function scim(auth: AuthConfig, refs: AuthRefs): ContainerAuth {
   if (!auth.scim.enabled) return { environment: {}, secrets: {} };
   // v0.6.41 env.py reads ENABLE_SCIM and falls back to SCIM_ENABLED: set both.
@@ -133,7 +140,6 @@ function proxiedOpenWebUi(auth: Extract<AuthConfig, { mode: "oauth2-proxy" }>, r
   const selfCreate = flag(!auth.provisioning.enabled);
   return {
     environment: {
-      WEBUI_AUTH: "true",
       WEBUI_AUTH_TRUSTED_EMAIL_HEADER: TRUSTED_EMAIL_HEADER,
       // oauth2-proxy sends no name: X-Forwarded-User is the sub, X-Forwarded-Preferred-Username
       // the `preferred_username` claim Cognito leaves unset; the email is the only readable name.
@@ -152,7 +158,6 @@ function proxiedOpenWebUi(auth: Extract<AuthConfig, { mode: "oauth2-proxy" }>, r
 /** Open WebUI's native OIDC, against Entra ID or the Cognito pool. */
 function oidcOpenWebUi(auth: Extract<AuthConfig, { mode: "oidc" }>, refs: AuthRefs): ContainerAuth {
   const environment: Env = {
-    WEBUI_AUTH: "true",
     ENABLE_OAUTH_SIGNUP: "true",
     // SCIM creates users before their first sign-in, without an OAuth sub; without merging by email
     // their first OIDC sign-in fails with EMAIL_TAKEN (v0.6.41 utils/oauth.py handle_callback).
@@ -251,7 +256,7 @@ export function wireAuth(auth: AuthConfig, refs: AuthRefs): WiredAuth {
   checkConfig(auth, refs.envName);
   const main = auth.mode === "oauth2-proxy" ? proxiedOpenWebUi(auth, refs) : oidcOpenWebUi(auth, refs);
   const scimPart = scim(auth, refs);
-  const openwebuiEnv: Env = { ...main.environment, ...scimPart.environment };
+  const openwebuiEnv: Env = { ...COMMON, ...main.environment, ...scimPart.environment };
   const sidecar = auth.mode === "oauth2-proxy" ? proxySidecar(auth, refs) : undefined;
   const proxyEnv = sidecar ? { ...sidecar.environment } : undefined;
   applyOverrides(auth.overrides, openwebuiEnv, proxyEnv, refs.envName);

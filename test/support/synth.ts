@@ -249,7 +249,7 @@ export function expectedAuthEnv(env: EnvConfig): string[] {
       ...(a.entra.groups ? ["ENABLE_OAUTH_GROUP_MANAGEMENT", "OAUTH_GROUPS_CLAIM"] : []),
     ];
   })();
-  return [...new Set([...base, ...scim, ...overridden])];
+  return [...new Set(["WEBUI_AUTH_COOKIE_SECURE", "WEBUI_SESSION_COOKIE_SECURE", ...base, ...scim, ...overridden])];
 }
 
 /** The auth secrets the identity layer gives Open WebUI for `env.auth`. */
