@@ -228,6 +228,20 @@ describe("overrides", () => {
   });
 });
 
+describe("values that would change meaning in a comma-separated list", () => {
+  it("refuse a skip-auth route holding a comma (OAUTH2_PROXY_SKIP_AUTH_ROUTES separates entries by comma)", () => {
+    const err = refusal({ ...PROXY, proxy: { skipAuthRoutes: ["GET=^/api/v1/scim/v2/Users/[0-9a-f]{8,64}$"] } });
+    expect(err.errors.map((e) => e.path)).toEqual(["nonprod: auth.proxy.skipAuthRoutes[0]"]);
+    expect(err.message).toMatch(/contains a comma, which separates entries in OAUTH2_PROXY_SKIP_AUTH_ROUTES, so it would become two routes\. Fix: write the regex without a comma/);
+  });
+
+  it("refuse an Entra role value holding a comma (Open WebUI's OAUTH_ROLES_SEPARATOR)", () => {
+    const err = refusal({ ...ENTRA, entra: { ...ENTRA.entra, roles: { allowed: ["users,admins"], admin: ["admins"] } } });
+    expect(err.errors.map((e) => e.path)).toEqual(["nonprod: auth.entra.roles.allowed[0]"]);
+    expect(err.message).toMatch(/"users,admins" contains a comma, Open WebUI's OAUTH_ROLES_SEPARATOR/);
+  });
+});
+
 describe("the environments", () => {
   it.each([
     ["nonprod", ENVS.nonprod],
