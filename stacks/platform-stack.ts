@@ -13,6 +13,8 @@ import { Data } from "../modules/data/index.js";
 import { Identity } from "../modules/identity/index.js";
 import { Network } from "../modules/network/index.js";
 import { Security } from "../modules/security/index.js";
+import { Observability } from "../modules/observability/index.js";
+import { Provisioning, provisioningConfigOf } from "../modules/provisioning/index.js";
 import { PlatformServices } from "../modules/services/index.js";
 import type { CertificateStack } from "./certificate-stack.js";
 
@@ -29,6 +31,8 @@ export class PlatformStack extends TerraformStack {
   readonly compute: Compute;
   readonly identity: Identity;
   readonly services: PlatformServices;
+  readonly observability: Observability;
+  readonly provisioning?: Provisioning;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id);
@@ -93,9 +97,8 @@ export class PlatformStack extends TerraformStack {
     this.identity = new Identity(this, "identity", { env, aws, security: this.security, logRetentionDays: env.logRetentionDays });
     this.services = new PlatformServices(this, "services", { env, aws, compute: this.compute, data: this.data, security: this.security, identity: this.identity });
 
-    // ---- Provisioning and observability (issue #7) go here, after services: ------------------
-    // they take this.identity.userPool / this.identity.scim, this.services.openwebui and this.security.
-    // ---------------------------------------------------------------------------------------------
+    this.observability = new Observability(this, "observability", { envName: env.name, aws, security: this.security, alarmEmails: env.observability.alarmEmails });
+    this.provisioning = this.addProvisioning(env, aws);
 
     new TerraformOutput(this, "alb_dns_name", { value: this.compute.albDnsName });
     new TerraformOutput(this, "alb_zone_id", { value: this.compute.albZoneId });
@@ -108,11 +111,38 @@ export class PlatformStack extends TerraformStack {
     new TerraformOutput(this, "workload_kms_key_arn", { value: this.security.workloadKey.keyArn });
     new TerraformOutput(this, "auth_mode", { value: env.auth.mode });
     new TerraformOutput(this, "auth_idp", { value: env.auth.idp });
+    new TerraformOutput(this, "alarm_topic_arn", { value: this.observability.alarmTopicArn });
     const pool = this.identity.userPool;
     if (pool) {
       new TerraformOutput(this, "cognito_user_pool_id", { value: pool.userPoolId });
       new TerraformOutput(this, "cognito_domain", { value: pool.domainHost });
       new TerraformOutput(this, "cognito_client_id", { value: pool.clientId });
     }
+    if (this.provisioning) {
+      new TerraformOutput(this, "provisioning_queue_url", { value: this.provisioning.queueUrl });
+      new TerraformOutput(this, "provisioning_dlq_url", { value: this.provisioning.deadLetterQueueUrl });
+      new TerraformOutput(this, "provisioning_dlq_arn", { value: this.provisioning.deadLetterQueueArn });
+      new TerraformOutput(this, "provisioning_function_names", { value: this.provisioning.functionNames });
+    }
+  }
+
+  /** Cognito sign-up → SQS → SCIM worker (+ reconciler), when the env's auth section turns it on. */
+  private addProvisioning(env: EnvConfig, aws: AwsContext): Provisioning | undefined {
+    const config = provisioningConfigOf(env.auth);
+    if (!config) return undefined;
+    const { userPool, scim } = this.identity;
+    // The schema allows provisioning only with a Cognito pool and requires SCIM for it.
+    if (!userPool || !scim) throw new Error(`${env.name}: auth.provisioning is on but the identity layer has no Cognito user pool or SCIM token`);
+    return new Provisioning(this, "provisioning", {
+      envName: env.name,
+      aws,
+      config,
+      network: this.network,
+      security: this.security,
+      userPool,
+      scim: { baseUrl: `${this.services.openwebui.internalUrl}/api/v1/scim/v2`, token: scim.token },
+      observability: this.observability,
+      logRetentionDays: env.logRetentionDays,
+    });
   }
 }

@@ -166,9 +166,9 @@ describe.each([
     expect(s.resource("aws_ecs_service", "compute_openwebui").load_balancer).toEqual([{ target_group_arn: refOf(s, "aws_lb_target_group", "openwebui", "arn"), container_name: "oauth2-proxy", container_port: 4180 }]);
   });
 
-  it("has exactly the intended security-group paths: the ALB reaches 4180 only, nothing reaches 8080", () => {
+  it("has exactly the intended security-group paths: the ALB reaches 4180 only, only the provisioning worker reaches 8080", () => {
     expect(ruleTable(s)).toEqual(intendedRules(env, 4180));
-    expect(ruleTable(s).filter((r) => r.includes("8080"))).toEqual([]);
+    expect(ruleTable(s).filter((r) => r.includes("8080"))).toEqual(["client-provisioning out tcp/8080-8080 sg:services", "services in tcp/8080-8080 sg:client-provisioning"]);
   });
 
   it("creates the Cognito pool with the proxy's callback, the app URL as sign-out URL, refresh tokens outliving the cookie", () => {

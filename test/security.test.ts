@@ -13,9 +13,11 @@ describe.each([
     expect(ruleTable(s)).toEqual(intendedRules(env, proxied ? 4180 : 8080));
   });
 
-  it("lets nothing reach Open WebUI's 8080 from the services group, and (behind the proxy) not from the ALB either", () => {
+  it("lets nothing reach Open WebUI's 8080 from the services group, and (behind the proxy) only the provisioning worker's group", () => {
     const to8080 = ruleTable(s).filter((r) => r.includes("tcp/8080-8080"));
-    expect(to8080).toEqual(proxied ? [] : ["alb out tcp/8080-8080 sg:services", "services in tcp/8080-8080 sg:alb"]);
+    expect(to8080).toEqual(
+      proxied ? ["client-provisioning out tcp/8080-8080 sg:services", "services in tcp/8080-8080 sg:client-provisioning"] : ["alb out tcp/8080-8080 sg:services", "services in tcp/8080-8080 sg:alb"],
+    );
   });
 
   it("gives every group and every rule a description", () => {

@@ -224,6 +224,10 @@ export function intendedRules(env: EnvConfig, albTargetPort: number): string[] {
     "client-db-bootstrap out tcp/443-443 0.0.0.0/0",
     "client-db-bootstrap out tcp/5432-5432 sg:database",
     "database in tcp/5432-5432 sg:client-db-bootstrap",
+    // The provisioning layer's worker and reconciler (Cognito envs): Open WebUI's SCIM API on 8080.
+    ...("provisioning" in env.auth && env.auth.provisioning.enabled
+      ? ["client-provisioning out tcp/443-443 0.0.0.0/0", "client-provisioning out tcp/8080-8080 sg:services", "services in tcp/8080-8080 sg:client-provisioning"]
+      : []),
   ].sort();
 }
 
