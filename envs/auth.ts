@@ -200,7 +200,20 @@ const entraSchema = z.strictObject({
   groups: z.strictObject({ /** @default "groups" */ claim: z.string().min(1).default("groups") }).optional(),
 });
 
+/** The first administrator: Open WebUI creates it at its first start, when the database has no user yet. */
+const adminSchema = z.strictObject({
+  /** `WEBUI_ADMIN_EMAIL`: the person signs in with this address through the IdP and is admin. */
+  email: z.email({ error: "is not an email address. Fix: the address the first administrator signs in with, e.g. \"platform-admins@example.com\"" }),
+  /** `WEBUI_ADMIN_NAME`. @default "Admin" */
+  name: z.string().min(1).max(64).default("Admin"),
+});
+
 const common = {
+  /**
+   * The first administrator (`WEBUI_ADMIN_EMAIL`; its password is a placeholder secret nobody types).
+   * Required with provisioning, which creates every user as `user`. @default - the first user to sign in becomes admin
+   */
+  admin: adminSchema.optional(),
   scim: scimSchema.prefault({}),
   /** Typed, reasoned changes to auth variables; the guardrails still check the result. @default [] */
   overrides: z.array(overrideSchema).default([]),
@@ -255,6 +268,9 @@ export function deriveAuth(auth: z.output<typeof authSchema>, fail: (path: strin
     fail("auth.scim.enabled", "is false while auth.provisioning.enabled is true; the provisioning worker creates users through Open WebUI's SCIM API", "enable SCIM, or set auth.provisioning.enabled to false");
   }
   const scimEnabled = a.scim.enabled ?? provisioning;
+  if (provisioning && !a.admin) {
+    fail("auth.admin", "is missing while auth.provisioning.enabled is true; SCIM creates every user as role \"user\", so nobody would ever be an administrator", 'set auth.admin = { email: "<address of the first administrator>" }: Open WebUI creates that administrator at its first start, and the person signs in with that address through Cognito');
+  }
   if (a.scim.exposeThroughProxy && a.mode !== "oauth2-proxy") {
     fail("auth.scim.exposeThroughProxy", `is true in mode "${a.mode}", which has no proxy; SCIM is reachable through the ALB with its bearer token already`, "remove it");
   }

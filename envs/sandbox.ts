@@ -53,6 +53,8 @@ export const sandbox = defineEnv({
     // Anyone who can reach the ALB may sign up; list your company's domains to narrow it.
     cognito: { emailDomains: ["*"], selfSignUp: true, mfa: "OPTIONAL" },
     provisioning: { enabled: true },
+    // Created as administrator at Open WebUI's first start; sign up in Cognito with this address.
+    admin: { email: "platform-admins@oremuslabs.app" },
   },
   logRetentionDays: 14,
 });

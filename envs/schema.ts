@@ -179,7 +179,7 @@ export type McpoServerConfig = z.output<typeof mcpoServer>;
 
 const servicesSchema = z.strictObject({
   /** Open WebUI: the user-facing app. @default - 1 vCPU / 4 GiB, 1 task */
-  openwebui: serviceSchema({ image: "ghcr.io/open-webui/open-webui:v0.6.41", cpu: 1024, memoryMiB: 4096, minCount: 1, maxCount: 1 })
+  openwebui: serviceSchema({ image: "ghcr.io/open-webui/open-webui:v0.10.2", cpu: 1024, memoryMiB: 4096, minCount: 1, maxCount: 1 })
     .extend({
       /** `ENABLE_PERSISTENT_CONFIG`: false makes env authoritative on every start (else the database wins after the first). @default false */
       persistentConfig: z.boolean().default(false),

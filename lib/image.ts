@@ -2,7 +2,7 @@
 
 const IMAGE_RE = /^([a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)+)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
 
-export const PIN_FIX = `pin it, e.g. "ghcr.io/open-webui/open-webui:v0.6.41" or "…@sha256:<64 hex digits>"`;
+export const PIN_FIX = `pin it, e.g. "ghcr.io/open-webui/open-webui:v0.10.2" or "…@sha256:<64 hex digits>"`;
 
 /** Why `ref` is not a pinned image, or undefined when it is. */
 export function imageProblem(ref: string): string | undefined {

@@ -124,8 +124,8 @@ describe("data and service cross-checks", () => {
   });
 });
 
-const PROXY = { mode: "oauth2-proxy", idp: "cognito", cognito: { emailDomains: ["example.com"] } };
-const COGNITO_OIDC = { mode: "oidc", idp: "cognito", cognito: { emailDomains: ["example.com"] } };
+const PROXY = { mode: "oauth2-proxy", idp: "cognito", cognito: { emailDomains: ["example.com"] }, admin: { email: "owui-admins@example.com" } };
+const COGNITO_OIDC = { mode: "oidc", idp: "cognito", cognito: { emailDomains: ["example.com"] }, admin: { email: "owui-admins@example.com" } };
 
 // The auth section: each row breaks the base config's auth and names what the message must say.
 const MALFORMED_AUTH: [string, (raw: any) => void, RegExp[]][] = [
@@ -153,6 +153,12 @@ describe("malformed auth sections are refused with path, value and fix", () => {
   it.each(MALFORMED_AUTH)("refuses %s", (_what, patch, patterns) => {
     const message = refusal(patch);
     for (const p of patterns) expect(message).toMatch(p);
+  });
+
+  it("refuses provisioning without a first administrator (SCIM creates every user as role user)", () => {
+    expect(refusal((r) => (r.auth = { ...PROXY, admin: undefined }))).toMatch(/auth\.admin: is missing while auth\.provisioning\.enabled is true; SCIM creates every user as role "user".*Fix: set auth\.admin = \{ email:/);
+    expect(refusal((r) => (r.auth = { ...PROXY, admin: { email: "not-an-address" } }))).toMatch(/auth\.admin\.email: is not an email address/);
+    expect(parseEnv({ ...baseEnvInput(), auth: { ...PROXY, admin: undefined, provisioning: { enabled: false } } as any }).auth.admin).toBeUndefined();
   });
 
   it("refuses SCIM off while provisioning needs it", () => {

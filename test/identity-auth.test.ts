@@ -41,8 +41,8 @@ import {
 const P = "${data.aws_partition.partition.partition}";
 const ACCOUNT = "${data.aws_caller_identity.current.account_id}";
 const COGNITO = { emailDomains: ["example.com", "example.org"] };
-const PROXY = { mode: "oauth2-proxy", idp: "cognito", cognito: COGNITO };
-const OIDC_COGNITO = { mode: "oidc", idp: "cognito", cognito: COGNITO };
+const PROXY = { mode: "oauth2-proxy", idp: "cognito", cognito: COGNITO, admin: { email: "owui-admins@example.com" } };
+const OIDC_COGNITO = { mode: "oidc", idp: "cognito", cognito: COGNITO, admin: { email: "owui-admins@example.com" } };
 
 const TERRAFORM = ["/usr/local/bin/terraform", "/usr/bin/terraform"].find((p) => existsSync(p));
 
@@ -108,11 +108,13 @@ describe.each([
       ENABLE_PASSWORD_AUTH: "true",
       ENABLE_SCIM: "true",
       SCIM_ENABLED: "true",
+      WEBUI_ADMIN_EMAIL: "owui-admins@example.com",
+      WEBUI_ADMIN_NAME: "Admin",
     });
   });
 
-  it("injects exactly the SCIM token as Open WebUI's auth secret", () => {
-    expect(authSecrets(env, c)).toEqual({ SCIM_TOKEN: secretArn(s, "identity_scim-token") });
+  it("injects exactly the SCIM token and the first administrator's password as Open WebUI's auth secrets", () => {
+    expect(authSecrets(env, c)).toEqual({ SCIM_TOKEN: secretArn(s, "identity_scim-token"), WEBUI_ADMIN_PASSWORD: secretArn(s, "identity_admin-password") });
   });
 
   it("runs the pinned oauth2-proxy sidecar on 4180, read-only, no scratch volume, started once Open WebUI is healthy", () => {
@@ -178,9 +180,9 @@ describe.each([
     expect(appClient.refresh_token_validity).toBe(24);
   });
 
-  it("creates exactly its placeholders: the SCIM token and the cookie secret (with the exact command)", () => {
+  it("creates exactly its placeholders: the SCIM token, the admin password and the cookie secret (with the exact command)", () => {
     const identity = identityOf(env);
-    expect(identity.placeholders.map((p) => p.secretName)).toEqual([`owui/${env.name}/openwebui/scim-token`, `owui/${env.name}/oauth2-proxy/cookie-secret`]);
+    expect(identity.placeholders.map((p) => p.secretName)).toEqual([`owui/${env.name}/openwebui/scim-token`, `owui/${env.name}/openwebui/admin-password`, `owui/${env.name}/oauth2-proxy/cookie-secret`]);
     const cookie = s.resources("aws_secretsmanager_secret").find(([n]) => n.includes("identity_oauth2-proxy-cookie-secret"))![1];
     expect(cookie.description).toContain("openssl rand -base64 32 | tr -- '+/' '-_' | tr -d '='");
     expect(COOKIE_SECRET_COMMAND).toBe("openssl rand -base64 32 | tr -- '+/' '-_' | tr -d '='");
@@ -301,11 +303,11 @@ describe("the sign-out URL (oauth2-proxy mode)", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("oauth2-proxy + Cognito without provisioning or SCIM", () => {
-  const env = withAuth(ENVS.nonprod, { ...PROXY, provisioning: { enabled: false }, proxy: { cookieExpireHours: 48, cookieRefreshMinutes: 0 } });
+  const env = withAuth(ENVS.nonprod, { ...PROXY, admin: undefined, provisioning: { enabled: false }, proxy: { cookieExpireHours: 48, cookieRefreshMinutes: 0 } });
   const s = synthPlatform(env);
   const c = containerOf(s, "openwebui");
 
-  it("lets Open WebUI create unknown emails (v0.6.41 needs ENABLE_SIGNUP and ENABLE_LOGIN_FORM for that) and has no SCIM", () => {
+  it("keeps self-signup off (v0.10.2 creates unknown trusted emails without it), has no SCIM and no headless admin (the first user to sign in is admin)", () => {
     expect(authEnv(env, c)).toEqual({
       WEBUI_AUTH: "true",
       WEBUI_AUTH_COOKIE_SECURE: "true",
@@ -314,8 +316,8 @@ describe("oauth2-proxy + Cognito without provisioning or SCIM", () => {
       WEBUI_AUTH_TRUSTED_NAME_HEADER: "X-Forwarded-Email",
       WEBUI_AUTH_SIGNOUT_REDIRECT_URL: "${local.openwebui_signout_redirect_url}",
       DEFAULT_USER_ROLE: "user",
-      ENABLE_SIGNUP: "true",
-      ENABLE_LOGIN_FORM: "true",
+      ENABLE_SIGNUP: "false",
+      ENABLE_LOGIN_FORM: "false",
       ENABLE_PASSWORD_AUTH: "true",
     });
     expect(authSecrets(env, c)).toEqual({});
@@ -382,6 +384,7 @@ describe.each([
       OAUTH_GROUPS_CLAIM: "groups",
       ENABLE_SCIM: "true",
       SCIM_ENABLED: "true",
+      SCIM_AUTH_PROVIDER: "oidc",
     });
     expect(auth.entra.roles!.allowed).toEqual([`owui-${envName}-users`, `owui-${envName}-admins`]);
   });
@@ -487,12 +490,19 @@ describe.each([
       DEFAULT_USER_ROLE: "user",
       ENABLE_SCIM: "true",
       SCIM_ENABLED: "true",
+      SCIM_AUTH_PROVIDER: "oidc",
+      WEBUI_ADMIN_EMAIL: "owui-admins@example.com",
+      WEBUI_ADMIN_NAME: "Admin",
     });
     expect(Object.keys(envOf(c)).filter((k) => k.startsWith("WEBUI_AUTH_TRUSTED"))).toEqual([]);
   });
 
-  it("injects exactly the pool client's secret and the SCIM token", () => {
-    expect(authSecrets(env, c)).toEqual({ OAUTH_CLIENT_SECRET: secretArn(s, "identity_cognito_client-secret"), SCIM_TOKEN: secretArn(s, "identity_scim-token") });
+  it("injects exactly the pool client's secret, the SCIM token and the first administrator's password", () => {
+    expect(authSecrets(env, c)).toEqual({
+      OAUTH_CLIENT_SECRET: secretArn(s, "identity_cognito_client-secret"),
+      SCIM_TOKEN: secretArn(s, "identity_scim-token"),
+      WEBUI_ADMIN_PASSWORD: secretArn(s, "identity_admin-password"),
+    });
   });
 
   it("registers Open WebUI's callback with the app client; no sidecar; the ALB targets 8080", () => {
@@ -505,8 +515,8 @@ describe.each([
     expect(ruleTable(s)).toEqual(intendedRules(env, 8080));
   });
 
-  it("creates only the SCIM token placeholder; outputs the Cognito values", () => {
-    expect(identityOf(env).placeholders.map((p) => p.name)).toEqual(["scim-token"]);
+  it("creates only the SCIM token and admin password placeholders; outputs the Cognito values", () => {
+    expect(identityOf(env).placeholders.map((p) => p.name)).toEqual(["scim-token", "admin-password"]);
     expect(s.output("auth_mode")?.value).toBe("oidc");
     expect(s.output("cognito_user_pool_id")?.value).toBe(pool);
   });

@@ -21,7 +21,7 @@ const PRODUCER = { functionArn: "arn:aws:lambda:us-east-1:111122223333:function:
 function cognitoEnv(cognito: Record<string, unknown>, name?: string): EnvConfig {
   return envWith((raw) => {
     if (name) raw.name = name;
-    raw.auth = { mode: "oauth2-proxy", idp: "cognito", cognito };
+    raw.auth = { mode: "oauth2-proxy", idp: "cognito", cognito, admin: { email: "owui-admins@example.com" } };
   });
 }
 

@@ -14,7 +14,7 @@ function build(env: EnvConfig, over: Partial<ObservabilityProps> = {}): Synthesi
 
 const EMAILS = ["oncall@example.com", "platform-team@example.org"];
 const env = envWith((raw) => {
-  raw.auth = { mode: "oauth2-proxy", idp: "cognito", cognito: { emailDomains: ["example.com"] } };
+  raw.auth = { mode: "oauth2-proxy", idp: "cognito", cognito: { emailDomains: ["example.com"] }, admin: { email: "owui-admins@example.com" } };
   raw.observability = { alarmEmails: EMAILS };
 });
 

@@ -16,9 +16,9 @@ import { Testing } from "cdktf";
 import { ENVS, withAuth } from "./support/synth.js";
 
 const COGNITO = { emailDomains: ["example.com"] };
-const PROXY = { mode: "oauth2-proxy", idp: "cognito", cognito: COGNITO };
+const PROXY = { mode: "oauth2-proxy", idp: "cognito", cognito: COGNITO, admin: { email: "owui-admins@example.com" } };
 const ENTRA = { mode: "oidc", idp: "entra", entra: { tenantId: "11111111-2222-4333-8444-555555555555", clientId: "66666666-7777-4888-9999-000000000000" } };
-const OIDC_COGNITO = { mode: "oidc", idp: "cognito", cognito: COGNITO };
+const OIDC_COGNITO = { mode: "oidc", idp: "cognito", cognito: COGNITO, admin: { email: "owui-admins@example.com" } };
 const reason = "a reasoned change for this test";
 
 /** References as the identity layer would hand them (plain strings: the wiring is pure). */
@@ -27,6 +27,7 @@ const REFS: Omit<AuthRefs, "envName" | "hostname"> = {
   entra: { tenantId: "11111111-2222-4333-8444-555555555555", clientId: "66666666-7777-4888-9999-000000000000", clientSecret: { secretArn: "arn:entra-secret", secretName: "entra-secret" } },
   scimToken: { secretArn: "arn:scim", secretName: "scim" },
   cookieSecret: { secretArn: "arn:cookie", secretName: "cookie" },
+  adminPassword: { secretArn: "arn:admin-password", secretName: "admin-password" },
   signOutUrl: "/oauth2/sign_out?rd=x",
 };
 

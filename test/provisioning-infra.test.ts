@@ -77,7 +77,7 @@ type AuthPatch = (auth: any) => void;
 /** An env with Cognito behind oauth2-proxy (provisioning on by default), edited by `patch`. */
 function cognitoEnv(patch: AuthPatch = () => {}): EnvConfig {
   return envWith((raw) => {
-    raw.auth = { mode: "oauth2-proxy", idp: "cognito", cognito: { emailDomains: ["example.com"] } };
+    raw.auth = { mode: "oauth2-proxy", idp: "cognito", cognito: { emailDomains: ["example.com"] }, admin: { email: "owui-admins@example.com" } };
     patch(raw.auth);
     raw.observability = { alarmEmails: ["oncall@example.com"] };
   });

@@ -313,6 +313,6 @@ describe("the identity layer's wiring", () => {
     const env = ENVS.sandbox;
     const platform = new PlatformStack(app, env.name, { env, certificate: new CertificateStack(app, `${env.name}-certificate`, env) });
     expect(platform.services.placeholders.map((p) => p.name)).toEqual(["litellm-master-key", "mcpo-api-key", "tool-server-connections", "openwebui-secret-key"]);
-    expect(platform.identity.placeholders.map((p) => p.name)).toEqual(["scim-token", "oauth2-proxy-cookie-secret"]);
+    expect(platform.identity.placeholders.map((p) => p.name)).toEqual(["scim-token", "admin-password", "oauth2-proxy-cookie-secret"]);
   });
 });

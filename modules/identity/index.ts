@@ -94,6 +94,14 @@ export class Identity extends Construct implements IdentityOutputs {
       refs.scimToken = token;
     }
 
+    if (auth.admin) {
+      refs.adminPassword = this.placeholder(
+        "admin-password",
+        `owui/${env.name}/openwebui/admin-password`,
+        `a random password, e.g. "$(openssl rand -base64 24)". WEBUI_ADMIN_PASSWORD of the first administrator (${auth.admin.email}), created at Open WebUI's first start; nobody types it (the administrator signs in through the IdP with that address)`,
+      );
+    }
+
     if (auth.idp === "entra") {
       const { tenantId, clientId } = auth.entra;
       refs.entra = {

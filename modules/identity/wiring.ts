@@ -40,6 +40,8 @@ export interface AuthRefs {
   readonly entra?: { readonly tenantId: string; readonly clientId: string | ParameterRef; readonly clientSecret: SecretRef };
   /** `SCIM_TOKEN` placeholder (when `auth.scim.enabled`). */
   readonly scimToken?: SecretRef;
+  /** `WEBUI_ADMIN_PASSWORD` placeholder (when `auth.admin`). */
+  readonly adminPassword?: SecretRef;
   /** oauth2-proxy cookie secret placeholder (mode `oauth2-proxy`). */
   readonly cookieSecret?: SecretRef;
   /** `WEBUI_AUTH_SIGNOUT_REDIRECT_URL` (mode `oauth2-proxy`): a reference to {@link signOutUrlExpression}. */
@@ -128,16 +130,28 @@ const COMMON: Env = { WEBUI_AUTH: "true", WEBUI_AUTH_COOKIE_SECURE: "true", WEBU
 
 function scim(auth: AuthConfig, refs: AuthRefs): ContainerAuth {
   if (!auth.scim.enabled) return { environment: {}, secrets: {} };
-  // v0.6.41 env.py reads ENABLE_SCIM and falls back to SCIM_ENABLED: set both.
-  return { environment: { ENABLE_SCIM: "true", SCIM_ENABLED: "true" }, secrets: { SCIM_TOKEN: { secret: need(refs.scimToken, "the SCIM token secret") } } };
+  // env.py reads ENABLE_SCIM and falls back to SCIM_ENABLED (older releases read only the latter): set both.
+  const environment: Env = { ENABLE_SCIM: "true", SCIM_ENABLED: "true" };
+  // v0.10 stores a SCIM client's externalId per OAuth provider and links it to the user's OAuth sub;
+  // generic OIDC (Entra or Cognito through OPENID_PROVIDER_URL) signs users in as provider "oidc".
+  if (auth.mode === "oidc") environment.SCIM_AUTH_PROVIDER = "oidc";
+  return { environment, secrets: { SCIM_TOKEN: { secret: need(refs.scimToken, "the SCIM token secret") } } };
+}
+
+/** The first administrator, created at Open WebUI's first start (main.py create_admin_user, only while no user exists). */
+function admin(auth: AuthConfig, refs: AuthRefs): ContainerAuth {
+  if (!auth.admin) return { environment: {}, secrets: {} };
+  return {
+    environment: { WEBUI_ADMIN_EMAIL: auth.admin.email, WEBUI_ADMIN_NAME: auth.admin.name },
+    secrets: { WEBUI_ADMIN_PASSWORD: { secret: need(refs.adminPassword, "the admin password secret") } },
+  };
 }
 
 /** Open WebUI behind the oauth2-proxy sidecar: trusted `X-Forwarded-Email`. */
-function proxiedOpenWebUi(auth: Extract<AuthConfig, { mode: "oauth2-proxy" }>, refs: AuthRefs): ContainerAuth {
-  // v0.6.41 creates an unknown email through signup(), which refuses unless ENABLE_SIGNUP and
-  // ENABLE_LOGIN_FORM are on. With provisioning every user exists (SCIM) before the first visit, so
-  // both stay off: an open signup would let a signed-in user pre-register someone else's email.
-  const selfCreate = flag(!auth.provisioning.enabled);
+function proxiedOpenWebUi(refs: AuthRefs): ContainerAuth {
+  // v0.10.2 creates an unknown trusted email through signup_handler() without consulting
+  // ENABLE_SIGNUP or ENABLE_LOGIN_FORM, so both stay off: an open /signup behind the proxy would let a
+  // signed-in user pre-register someone else's email with a password of their choosing.
   return {
     environment: {
       WEBUI_AUTH_TRUSTED_EMAIL_HEADER: TRUSTED_EMAIL_HEADER,
@@ -146,8 +160,8 @@ function proxiedOpenWebUi(auth: Extract<AuthConfig, { mode: "oauth2-proxy" }>, r
       WEBUI_AUTH_TRUSTED_NAME_HEADER: TRUSTED_EMAIL_HEADER,
       WEBUI_AUTH_SIGNOUT_REDIRECT_URL: need(refs.signOutUrl, "the sign-out URL"),
       DEFAULT_USER_ROLE: "user",
-      ENABLE_SIGNUP: selfCreate,
-      ENABLE_LOGIN_FORM: selfCreate,
+      ENABLE_SIGNUP: "false",
+      ENABLE_LOGIN_FORM: "false",
       // Trusted-header sign-in goes through /api/v1/auths/signin, which needs password auth on.
       ENABLE_PASSWORD_AUTH: "true",
     },
@@ -159,9 +173,9 @@ function proxiedOpenWebUi(auth: Extract<AuthConfig, { mode: "oauth2-proxy" }>, r
 function oidcOpenWebUi(auth: Extract<AuthConfig, { mode: "oidc" }>, refs: AuthRefs): ContainerAuth {
   const environment: Env = {
     ENABLE_OAUTH_SIGNUP: "true",
-    // SCIM creates users before their first sign-in, without an OAuth sub; without merging by email
-    // their first OIDC sign-in fails with EMAIL_TAKEN (v0.6.41 utils/oauth.py handle_callback).
-    OAUTH_MERGE_ACCOUNTS_BY_EMAIL: flag(auth.scim.enabled),
+    // SCIM and the headless admin create users before their first sign-in, without an OAuth sub;
+    // without merging by email that sign-in fails with EMAIL_TAKEN (utils/oauth.py handle_callback).
+    OAUTH_MERGE_ACCOUNTS_BY_EMAIL: flag(auth.scim.enabled || auth.admin !== undefined),
     // TLS ends at the ALB, so a derived redirect URI would be http://.
     OPENID_REDIRECT_URI: `https://${refs.hostname}${OIDC_CALLBACK_PATH}`,
     OAUTH_SCOPES: "openid email profile",
@@ -185,7 +199,7 @@ function oidcOpenWebUi(auth: Extract<AuthConfig, { mode: "oidc" }>, refs: AuthRe
         OAUTH_ROLES_CLAIM: roles.claim,
         OAUTH_ALLOWED_ROLES: roles.allowed.join(","),
         OAUTH_ADMIN_ROLES: roles.admin.join(","),
-        // v0.6.41 gives a user with none of the allowed roles DEFAULT_USER_ROLE: pending keeps them out.
+        // get_user_role() gives a user with none of the allowed roles DEFAULT_USER_ROLE: pending keeps them out.
         DEFAULT_USER_ROLE: "pending",
       });
     }
@@ -254,9 +268,10 @@ function applyOverrides(overrides: readonly AuthOverride[], openwebui: Env, prox
  */
 export function wireAuth(auth: AuthConfig, refs: AuthRefs): WiredAuth {
   checkConfig(auth, refs.envName);
-  const main = auth.mode === "oauth2-proxy" ? proxiedOpenWebUi(auth, refs) : oidcOpenWebUi(auth, refs);
+  const main = auth.mode === "oauth2-proxy" ? proxiedOpenWebUi(refs) : oidcOpenWebUi(auth, refs);
   const scimPart = scim(auth, refs);
-  const openwebuiEnv: Env = { ...COMMON, ...main.environment, ...scimPart.environment };
+  const adminPart = admin(auth, refs);
+  const openwebuiEnv: Env = { ...COMMON, ...main.environment, ...scimPart.environment, ...adminPart.environment };
   const sidecar = auth.mode === "oauth2-proxy" ? proxySidecar(auth, refs) : undefined;
   const proxyEnv = sidecar ? { ...sidecar.environment } : undefined;
   applyOverrides(auth.overrides, openwebuiEnv, proxyEnv, refs.envName);
@@ -284,7 +299,7 @@ export function wireAuth(auth: AuthConfig, refs: AuthRefs): WiredAuth {
     view,
     openwebui: {
       environment: openwebuiEnv,
-      secrets: { ...main.secrets, ...scimPart.secrets },
+      secrets: { ...main.secrets, ...scimPart.secrets, ...adminPart.secrets },
       sidecars,
       ...(sidecars.length > 0 ? { targetPort: PROXY_PORT, healthCheckPath: PROXY_HEALTH_PATH } : {}),
     },

@@ -239,6 +239,8 @@ export function expectedAuthEnv(env: EnvConfig): string[] {
   const a = env.auth;
   const scim = a.scim.enabled ? ["ENABLE_SCIM", "SCIM_ENABLED"] : [];
   const overridden = a.overrides.filter((o) => o.container === "openwebui").map((o) => o.name);
+  const admin = a.admin ? ["WEBUI_ADMIN_EMAIL", "WEBUI_ADMIN_NAME"] : [];
+  const scimProvider = a.scim.enabled && a.mode === "oidc" ? ["SCIM_AUTH_PROVIDER"] : [];
   const base = (() => {
     if (a.mode === "oauth2-proxy") {
       return ["WEBUI_AUTH", "WEBUI_AUTH_TRUSTED_EMAIL_HEADER", "WEBUI_AUTH_TRUSTED_NAME_HEADER", "WEBUI_AUTH_SIGNOUT_REDIRECT_URL", "DEFAULT_USER_ROLE", "ENABLE_SIGNUP", "ENABLE_LOGIN_FORM", "ENABLE_PASSWORD_AUTH"];
@@ -253,13 +255,13 @@ export function expectedAuthEnv(env: EnvConfig): string[] {
       ...(a.entra.groups ? ["ENABLE_OAUTH_GROUP_MANAGEMENT", "OAUTH_GROUPS_CLAIM"] : []),
     ];
   })();
-  return [...new Set(["WEBUI_AUTH_COOKIE_SECURE", "WEBUI_SESSION_COOKIE_SECURE", ...base, ...scim, ...overridden])];
+  return [...new Set(["WEBUI_AUTH_COOKIE_SECURE", "WEBUI_SESSION_COOKIE_SECURE", ...base, ...scim, ...scimProvider, ...admin, ...overridden])];
 }
 
 /** The auth secrets the identity layer gives Open WebUI for `env.auth`. */
 export function expectedAuthSecrets(env: EnvConfig): string[] {
   const a = env.auth;
-  const scim = a.scim.enabled ? ["SCIM_TOKEN"] : [];
+  const scim = [...(a.scim.enabled ? ["SCIM_TOKEN"] : []), ...(a.admin ? ["WEBUI_ADMIN_PASSWORD"] : [])];
   if (a.mode === "oauth2-proxy") return scim;
   const ssmClientId = a.idp === "entra" && typeof a.entra.clientId !== "string";
   return ["OAUTH_CLIENT_SECRET", ...(ssmClientId ? ["OAUTH_CLIENT_ID"] : []), ...scim];
@@ -287,6 +289,7 @@ export const SCIM_PROXY_AUTH = {
   mode: "oauth2-proxy",
   idp: "cognito",
   cognito: { emailDomains: ["example.com", "example.org"] },
+  admin: { email: "owui-admins@example.com" },
   scim: { exposeThroughProxy: true },
   proxy: { skipAuthRoutes: ["POST=^/api/v1/scim/v2/Users$", "GET=^/api/v1/scim/v2/Users/[\\w-]+$"] },
 } as const;
