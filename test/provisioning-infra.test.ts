@@ -7,10 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { CognitoUserPool } from "@cdktf/provider-aws/lib/cognito-user-pool";
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { App, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
@@ -572,19 +569,7 @@ describe("contractProblems / contractEnvironment (the synth-time env check)", ()
 function gateApp(env: EnvConfig) {
   return ({ outdir, hclOutput }: { outdir?: string; hclOutput?: boolean }) => {
     const app = new App({ outdir, hclOutput, skipValidation: false });
-    const stack = new TerraformStack(app, env.name);
-    new AwsProvider(stack, "aws", { region: env.region });
-    const aws: AwsContext = { region: env.region, accountId: new DataAwsCallerIdentity(stack, "current").accountId, partition: new DataAwsPartition(stack, "partition").partition };
-    const network = new Network(stack, "network", {
-      envName: env.name,
-      region: env.region,
-      vpcCidr: env.network.vpcCidr,
-      azs: env.network.azs,
-      publicSubnetCidrs: env.network.publicSubnetCidrs,
-      privateSubnetCidrs: env.network.privateSubnetCidrs,
-      singleNatGateway: env.network.singleNatGateway,
-    });
-    const security = new Security(stack, "security", { envName: env.name, aws, network, albIngressCidrs: env.security.albIngressCidrs });
+    const { stack, aws, network, security } = foundationFixture(env, app);
     addLayers(stack, env, aws, network, security);
     return app;
   };

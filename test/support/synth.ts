@@ -118,10 +118,11 @@ export function synthEnvApp(env: EnvConfig): { certificate: Synthesized; platfor
 
 /**
  * A PlatformStack-like fixture with the foundation layers (provider, network, security), for tests
- * that add one more layer on top without the rest of the platform.
+ * that add one more layer on top without the rest of the platform. Pass an `App` of your own to
+ * synthesize HCL (Testing.app cannot).
  */
-export function foundationFixture(env: EnvConfig): { stack: TerraformStack; aws: AwsContext; network: Network; security: Security } {
-  const stack = new TerraformStack(Testing.app(), env.name);
+export function foundationFixture(env: EnvConfig, app: App = Testing.app()): { stack: TerraformStack; aws: AwsContext; network: Network; security: Security } {
+  const stack = new TerraformStack(app, env.name);
   new AwsProvider(stack, "aws", { region: env.region });
   const aws: AwsContext = { region: env.region, accountId: new DataAwsCallerIdentity(stack, "current").accountId, partition: new DataAwsPartition(stack, "partition").partition };
   const network = new Network(stack, "network", {
