@@ -70,8 +70,8 @@ const cognitoSchema = z.strictObject({
 
 /** The oauth2-proxy sidecar. */
 const proxySchema = z.strictObject({
-  /** oauth2-proxy image, pinned. @default "quay.io/oauth2-proxy/oauth2-proxy:v7.15.2" */
-  image: pinnedImage.default("quay.io/oauth2-proxy/oauth2-proxy:v7.15.2"),
+  /** oauth2-proxy image, pinned. @default "quay.io/oauth2-proxy/oauth2-proxy:v7.15.3" */
+  image: pinnedImage.default("quay.io/oauth2-proxy/oauth2-proxy:v7.15.3"),
   /** Session cookie lifetime in hours. @default 12 */
   cookieExpireHours: z.number().int().min(1).max(720).default(12),
   /** Refresh the session against the IdP this often, in minutes (0: never). @default 60 */

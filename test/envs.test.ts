@@ -187,7 +187,7 @@ describe("auth defaults", () => {
   });
   it("fills the proxy and provisioning defaults", () => {
     const auth = parseEnv({ ...baseEnvInput(), auth: PROXY as any }).auth;
-    expect(auth.mode === "oauth2-proxy" && auth.proxy).toEqual({ image: "quay.io/oauth2-proxy/oauth2-proxy:v7.15.2", cookieExpireHours: 12, cookieRefreshMinutes: 60, skipAuthRoutes: [] });
+    expect(auth.mode === "oauth2-proxy" && auth.proxy).toEqual({ image: "quay.io/oauth2-proxy/oauth2-proxy:v7.15.3", cookieExpireHours: 12, cookieRefreshMinutes: 60, skipAuthRoutes: [] });
     expect(auth.mode === "oauth2-proxy" && auth.provisioning).toEqual({ enabled: true, maxConcurrency: 2, reconcileSchedule: "rate(1 hour)" });
     expect(auth.mode === "oauth2-proxy" && auth.cognito).toEqual({ emailDomains: ["example.com"], selfSignUp: true, mfa: "OPTIONAL" });
   });
