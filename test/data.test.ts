@@ -2,7 +2,7 @@ import { TerraformOutput, type TerraformStack } from "cdktf";
 import { describe, expect, it } from "vitest";
 import type { EnvConfig } from "../envs/schema.js";
 import { Data, type DataProps } from "../modules/data/index.js";
-import { ENVS, synthStack, type Json, type Synthesized, foundationFixture, policyOf } from "./support/synth.js";
+import { ENVS, synthStack, type Json, type Synthesized, dataFixture, policyOf } from "./support/synth.js";
 
 const SERVICES = ["openwebui", "litellm"] as const;
 const CONSUMERS = [
@@ -12,18 +12,7 @@ const CONSUMERS = [
 
 /** A PlatformStack-like fixture: provider, network, security and the data layer. */
 function build(env: EnvConfig, over: Partial<DataProps> = {}): { stack: TerraformStack; data: Data } {
-  const { stack, aws, network, security } = foundationFixture(env);
-  const data = new Data(stack, "data", {
-    envName: env.name,
-    aws,
-    network,
-    security,
-    config: env.data,
-    logRetentionDays: env.logRetentionDays,
-    databases: SERVICES,
-    fileSystemConsumers: CONSUMERS,
-    ...over,
-  });
+  const { stack, data } = dataFixture(env, { databases: SERVICES, fileSystemConsumers: CONSUMERS, ...over });
   // The typed outputs, resolved to Terraform references in the synthesized JSON.
   const { database: db, redis } = data;
   new TerraformOutput(stack, "data_outputs", {

@@ -9,7 +9,6 @@ import { parse } from "yaml";
 import { looksSecret } from "../lib/secret-names.js";
 import { ConfigErrors } from "../lib/errors.js";
 import { Compute } from "../modules/compute/index.js";
-import { Data } from "../modules/data/index.js";
 import type { IdentityOutputs } from "../modules/identity/index.js";
 import { PlatformServices, resolveModels } from "../modules/services/index.js";
 import { CertificateStack } from "../stacks/certificate-stack.js";
@@ -22,7 +21,7 @@ import {
   envWith,
   expectedAuthEnv,
   expectedAuthSecrets,
-  foundationFixture,
+  dataFixture,
   openWebUiServiceEnv,
   openWebUiServiceSecrets,
   policyOf,
@@ -273,17 +272,7 @@ describe("the identity layer's wiring", () => {
   /** The services layer on the foundation, data and compute layers, with a hand-made identity wiring. */
   function servicesWith(openwebui: IdentityOutputs["openwebui"]) {
     const env = ENVS.nonprod;
-    const { stack, aws, network, security } = foundationFixture(env);
-    const data = new Data(stack, "data", {
-      envName: env.name,
-      aws,
-      network,
-      security,
-      config: env.data,
-      logRetentionDays: env.logRetentionDays,
-      databases: ["openwebui", "litellm"],
-      fileSystemConsumers: [{ name: "openwebui", path: "/app/backend/data", uid: 1000, gid: 1000 }],
-    });
+    const { stack, aws, network, security, data } = dataFixture(env);
     const compute = new Compute(stack, "compute", { envName: env.name, aws, network, security, hostname: env.hostname, certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/x", logRetentionDays: env.logRetentionDays });
     try {
       new PlatformServices(stack, "services", { env, aws, compute, data, security, identity: { openwebui } });

@@ -9,6 +9,7 @@ import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import type { AwsContext } from "../../lib/context.js";
+import { Data, type DataProps } from "../../modules/data/index.js";
 import { Network } from "../../modules/network/index.js";
 import { Security } from "../../modules/security/index.js";
 import type { App } from "cdktf";
@@ -136,6 +137,24 @@ export function foundationFixture(env: EnvConfig, app: App = Testing.app()): { s
   });
   const security = new Security(stack, "security", { envName: env.name, aws, network, albIngressCidrs: env.security.albIngressCidrs });
   return { stack, aws, network, security };
+}
+
+/** {@link foundationFixture} plus the data layer, with the platform's databases and Open WebUI's data directory unless `over` says otherwise. */
+export function dataFixture(env: EnvConfig, over: Partial<DataProps> = {}): ReturnType<typeof foundationFixture> & { data: Data } {
+  const foundation = foundationFixture(env);
+  const { stack, aws, network, security } = foundation;
+  const data = new Data(stack, "data", {
+    envName: env.name,
+    aws,
+    network,
+    security,
+    config: env.data,
+    logRetentionDays: env.logRetentionDays,
+    databases: ["openwebui", "litellm"],
+    fileSystemConsumers: [{ name: "openwebui", path: "/app/backend/data", uid: 1000, gid: 1000 }],
+    ...over,
+  });
+  return { ...foundation, data };
 }
 
 // ---------------------------------------------------------------------------------------------
