@@ -11,7 +11,7 @@ import { defaultTags } from "../lib/naming.js";
 import { Compute } from "../modules/compute/index.js";
 import { Data } from "../modules/data/index.js";
 import { Identity } from "../modules/identity/index.js";
-import { Network } from "../modules/network/index.js";
+import { Network, type NetworkProps } from "../modules/network/index.js";
 import { Security } from "../modules/security/index.js";
 import { Observability } from "../modules/observability/index.js";
 import { Provisioning, provisioningConfigOf } from "../modules/provisioning/index.js";
@@ -22,6 +22,21 @@ export interface PlatformStackProps {
   readonly env: EnvConfig;
   /** The env's certificate stack (deployed first); its ARN arrives through remote state. */
   readonly certificate: CertificateStack;
+}
+
+/** The network layer's props, from the env's `network` section (the one mapping stacks and test fixtures share). */
+export function networkPropsOf(env: EnvConfig): NetworkProps {
+  const n = env.network;
+  return {
+    envName: env.name,
+    region: env.region,
+    vpcCidr: n.vpcCidr,
+    azs: n.azs,
+    publicSubnetCidrs: n.publicSubnetCidrs,
+    privateSubnetCidrs: n.privateSubnetCidrs,
+    singleNatGateway: n.singleNatGateway,
+    interfaceEndpoints: n.interfaceEndpoints,
+  };
 }
 
 export class PlatformStack extends TerraformStack {
@@ -45,16 +60,7 @@ export class PlatformStack extends TerraformStack {
       partition: new DataAwsPartition(this, "partition").partition,
     };
 
-    this.network = new Network(this, "network", {
-      envName: env.name,
-      region: env.region,
-      vpcCidr: env.network.vpcCidr,
-      azs: env.network.azs,
-      publicSubnetCidrs: env.network.publicSubnetCidrs,
-      privateSubnetCidrs: env.network.privateSubnetCidrs,
-      singleNatGateway: env.network.singleNatGateway,
-      interfaceEndpoints: env.network.interfaceEndpoints,
-    });
+    this.network = new Network(this, "network", networkPropsOf(env));
     this.security = new Security(this, "security", {
       envName: env.name,
       aws,

@@ -19,7 +19,7 @@ import { prod } from "../../envs/prod.js";
 import { sandbox } from "../../envs/sandbox.js";
 import { CertificateStack } from "../../stacks/certificate-stack.js";
 import { evaluateTemplate } from "./hcl-gate.js";
-import { PlatformStack } from "../../stacks/platform-stack.js";
+import { networkPropsOf, PlatformStack } from "../../stacks/platform-stack.js";
 
 export type Json = Record<string, any>;
 
@@ -126,15 +126,7 @@ export function foundationFixture(env: EnvConfig, app: App = Testing.app()): { s
   const stack = new TerraformStack(app, env.name);
   new AwsProvider(stack, "aws", { region: env.region });
   const aws: AwsContext = { region: env.region, accountId: new DataAwsCallerIdentity(stack, "current").accountId, partition: new DataAwsPartition(stack, "partition").partition };
-  const network = new Network(stack, "network", {
-    envName: env.name,
-    region: env.region,
-    vpcCidr: env.network.vpcCidr,
-    azs: env.network.azs,
-    publicSubnetCidrs: env.network.publicSubnetCidrs,
-    privateSubnetCidrs: env.network.privateSubnetCidrs,
-    singleNatGateway: env.network.singleNatGateway,
-  });
+  const network = new Network(stack, "network", networkPropsOf(env));
   const security = new Security(stack, "security", { envName: env.name, aws, network, albIngressCidrs: env.security.albIngressCidrs });
   return { stack, aws, network, security };
 }
