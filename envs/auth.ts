@@ -70,8 +70,8 @@ const cognitoSchema = z.strictObject({
 
 /** The oauth2-proxy sidecar. */
 const proxySchema = z.strictObject({
-  /** oauth2-proxy image, pinned. @default "quay.io/oauth2-proxy/oauth2-proxy:v7.15.3" */
-  image: pinnedImage.default("quay.io/oauth2-proxy/oauth2-proxy:v7.15.3"),
+  /** oauth2-proxy image, pinned. @default "quay.io/oauth2-proxy/oauth2-proxy:v7.15.6" */
+  image: pinnedImage.default("quay.io/oauth2-proxy/oauth2-proxy:v7.15.6"),
   /** Session cookie lifetime in hours. @default 12 */
   cookieExpireHours: z.number().int().min(1).max(720).default(12),
   /** Refresh the session against the IdP this often, in minutes (0: never). @default 60 */
@@ -211,7 +211,9 @@ const adminSchema = z.strictObject({
 const common = {
   /**
    * The first administrator (`WEBUI_ADMIN_EMAIL`; its password is a placeholder secret nobody types).
-   * Required with provisioning, which creates every user as `user`. @default - the first user to sign in becomes admin
+   * Required in every mode: Open WebUI makes the only user of an empty database admin at sign-in
+   * (utils/oauth.py get_user_role; signup_handler for trusted headers), so without a headless admin
+   * created at the first start, whoever signs in first becomes admin.
    */
   admin: adminSchema.optional(),
   scim: scimSchema.prefault({}),
@@ -268,8 +270,11 @@ export function deriveAuth(auth: z.output<typeof authSchema>, fail: (path: strin
     fail("auth.scim.enabled", "is false while auth.provisioning.enabled is true; the provisioning worker creates users through Open WebUI's SCIM API", "enable SCIM, or set auth.provisioning.enabled to false");
   }
   const scimEnabled = a.scim.enabled ?? provisioning;
-  if (provisioning && !a.admin) {
-    fail("auth.admin", "is missing while auth.provisioning.enabled is true; SCIM creates every user as role \"user\", so nobody would ever be an administrator", 'set auth.admin = { email: "<address of the first administrator>" }: Open WebUI creates that administrator at its first start, and the person signs in with that address through Cognito');
+  if (!a.admin) {
+    const why = provisioning
+      ? "provisioning creates every user as role \"user\", so nobody would ever be an administrator"
+      : "Open WebUI makes the only user of an empty database admin, so whoever signs in first would become administrator";
+    fail("auth.admin", `is missing; ${why}`, `set auth.admin = { email: "<address of the first administrator>" }: Open WebUI creates that administrator at its first start, and the person signs in with that address through ${a.idp === "entra" ? "Entra ID (with an admin app role)" : "Cognito"}`);
   }
   if (a.scim.exposeThroughProxy && a.mode !== "oauth2-proxy") {
     fail("auth.scim.exposeThroughProxy", `is true in mode "${a.mode}", which has no proxy; SCIM is reachable through the ALB with its bearer token already`, "remove it");

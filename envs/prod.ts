@@ -39,6 +39,9 @@ export const prod = defineEnv({
       groups: { claim: "groups" },
     },
     scim: { enabled: true },
+    // Created as administrator at Open WebUI's first start, so the first person to sign in is not
+    // made admin; that person signs in through Entra with the owui-prod-admins app role.
+    admin: { email: "platform-admins@oremuslabs.app" },
   },
   logRetentionDays: 365,
 });

@@ -100,7 +100,13 @@ export class PlatformStack extends TerraformStack {
       containerInsights: env.compute.containerInsights,
       enableExecuteCommand: env.compute.enableExecuteCommand,
     });
-    this.identity = new Identity(this, "identity", { env, aws, security: this.security, logRetentionDays: env.logRetentionDays });
+    this.identity = new Identity(this, "identity", {
+      env,
+      aws,
+      security: this.security,
+      logRetentionDays: env.logRetentionDays,
+      alb: { subnetCidrs: env.network.publicSubnetCidrs, idleTimeoutSeconds: env.compute.albIdleTimeoutSeconds },
+    });
     this.services = new PlatformServices(this, "services", { env, aws, compute: this.compute, data: this.data, security: this.security, identity: this.identity });
 
     this.observability = new Observability(this, "observability", { envName: env.name, aws, security: this.security, alarmEmails: env.observability.alarmEmails });

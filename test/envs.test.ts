@@ -155,10 +155,12 @@ describe("malformed auth sections are refused with path, value and fix", () => {
     for (const p of patterns) expect(message).toMatch(p);
   });
 
-  it("refuses provisioning without a first administrator (SCIM creates every user as role user)", () => {
-    expect(refusal((r) => (r.auth = { ...PROXY, admin: undefined }))).toMatch(/auth\.admin: is missing while auth\.provisioning\.enabled is true; SCIM creates every user as role "user".*Fix: set auth\.admin = \{ email:/);
+  it("refuses every mode without a defined administrator (whoever signs in first would become admin)", () => {
+    expect(refusal((r) => (r.auth = { ...PROXY, admin: undefined }))).toMatch(/auth\.admin: is missing; provisioning creates every user as role "user".*Fix: set auth\.admin = \{ email:.*through Cognito/);
+    expect(refusal((r) => (r.auth = { ...PROXY, admin: undefined, provisioning: { enabled: false } }))).toMatch(/test: auth\.admin: is missing; Open WebUI makes the only user of an empty database admin, so whoever signs in first would become administrator\. Fix: set auth\.admin/);
+    expect(refusal((r) => (r.auth = { ...COGNITO_OIDC, admin: undefined, provisioning: { enabled: false } }))).toMatch(/auth\.admin: is missing; Open WebUI makes the only user/);
+    expect(refusal((r) => (r.auth = { mode: "oidc", idp: "entra", entra: { tenantId: "11111111-2222-4333-8444-555555555555", clientId: "66666666-7777-4888-9999-000000000000" } }))).toMatch(/auth\.admin: is missing.*through Entra ID \(with an admin app role\)/);
     expect(refusal((r) => (r.auth = { ...PROXY, admin: { email: "not-an-address" } }))).toMatch(/auth\.admin\.email: is not an email address/);
-    expect(parseEnv({ ...baseEnvInput(), auth: { ...PROXY, admin: undefined, provisioning: { enabled: false } } as any }).auth.admin).toBeUndefined();
   });
 
   it("refuses SCIM off while provisioning needs it", () => {
@@ -187,7 +189,7 @@ describe("auth defaults", () => {
   });
   it("fills the proxy and provisioning defaults", () => {
     const auth = parseEnv({ ...baseEnvInput(), auth: PROXY as any }).auth;
-    expect(auth.mode === "oauth2-proxy" && auth.proxy).toEqual({ image: "quay.io/oauth2-proxy/oauth2-proxy:v7.15.3", cookieExpireHours: 12, cookieRefreshMinutes: 60, skipAuthRoutes: [] });
+    expect(auth.mode === "oauth2-proxy" && auth.proxy).toEqual({ image: "quay.io/oauth2-proxy/oauth2-proxy:v7.15.6", cookieExpireHours: 12, cookieRefreshMinutes: 60, skipAuthRoutes: [] });
     expect(auth.mode === "oauth2-proxy" && auth.provisioning).toEqual({ enabled: true, maxConcurrency: 2, reconcileSchedule: "rate(1 hour)" });
     expect(auth.mode === "oauth2-proxy" && auth.cognito).toEqual({ emailDomains: ["example.com"], selfSignUp: true, mfa: "OPTIONAL" });
   });

@@ -154,7 +154,11 @@ describe.each([
       OAUTH2_PROXY_SKIP_PROVIDER_BUTTON: "true",
       OAUTH2_PROXY_PREFER_EMAIL_TO_USER: "false",
       OAUTH2_PROXY_PASS_AUTHORIZATION_HEADER: "false",
+      // Only the ALB's subnets may set X-Forwarded-*; the proxy waits for Open WebUI as long as the ALB.
+      OAUTH2_PROXY_TRUSTED_PROXY_IPS: env.network.publicSubnetCidrs.join(","),
+      OAUTH2_PROXY_UPSTREAM_TIMEOUT: `${env.compute.albIdleTimeoutSeconds}s`,
     });
+    expect(env.network.publicSubnetCidrs.length).toBe(env.network.azs.length);
     expect(secretsOf(sidecar)).toEqual({
       OAUTH2_PROXY_CLIENT_SECRET: secretArn(s, "identity_cognito_client-secret"),
       OAUTH2_PROXY_COOKIE_SECRET: secretArn(s, "identity_oauth2-proxy-cookie-secret"),
@@ -303,11 +307,11 @@ describe("the sign-out URL (oauth2-proxy mode)", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("oauth2-proxy + Cognito without provisioning or SCIM", () => {
-  const env = withAuth(ENVS.nonprod, { ...PROXY, admin: undefined, provisioning: { enabled: false }, proxy: { cookieExpireHours: 48, cookieRefreshMinutes: 0 } });
+  const env = withAuth(ENVS.nonprod, { ...PROXY, provisioning: { enabled: false }, proxy: { cookieExpireHours: 48, cookieRefreshMinutes: 0 } });
   const s = synthPlatform(env);
   const c = containerOf(s, "openwebui");
 
-  it("keeps self-signup off (v0.10.2 creates unknown trusted emails without it), has no SCIM and no headless admin (the first user to sign in is admin)", () => {
+  it("keeps self-signup off (v0.10.2 creates unknown trusted emails without it), has no SCIM, and still a headless admin", () => {
     expect(authEnv(env, c)).toEqual({
       WEBUI_AUTH: "true",
       WEBUI_AUTH_COOKIE_SECURE: "true",
@@ -319,9 +323,11 @@ describe("oauth2-proxy + Cognito without provisioning or SCIM", () => {
       ENABLE_SIGNUP: "false",
       ENABLE_LOGIN_FORM: "false",
       ENABLE_PASSWORD_AUTH: "true",
+      WEBUI_ADMIN_EMAIL: "owui-admins@example.com",
+      WEBUI_ADMIN_NAME: "Admin",
     });
-    expect(authSecrets(env, c)).toEqual({});
-    expect(identityOf(env).placeholders.map((p) => p.name)).toEqual(["oauth2-proxy-cookie-secret"]);
+    expect(Object.keys(authSecrets(env, c))).toEqual(["WEBUI_ADMIN_PASSWORD"]);
+    expect(identityOf(env).placeholders.map((p) => p.name).sort()).toEqual(["admin-password", "oauth2-proxy-cookie-secret"]);
   });
 
   it("takes the cookie lifetimes from config and keeps refresh tokens valid as long as the cookie", () => {
@@ -385,6 +391,9 @@ describe.each([
       ENABLE_SCIM: "true",
       SCIM_ENABLED: "true",
       SCIM_AUTH_PROVIDER: "oidc",
+      // A headless admin exists from the first start, so the first Entra sign-in is not made admin.
+      WEBUI_ADMIN_EMAIL: "platform-admins@oremuslabs.app",
+      WEBUI_ADMIN_NAME: "Admin",
     });
     expect(auth.entra.roles!.allowed).toEqual([`owui-${envName}-users`, `owui-${envName}-admins`]);
   });
@@ -398,6 +407,7 @@ describe.each([
       OAUTH_CLIENT_ID: `arn:${P}:ssm:${env.region}:${ACCOUNT}:parameter/owui/${envName}/entra/client-id`,
       OAUTH_CLIENT_SECRET: secretArn(s, "identity_entra-client-secret"),
       SCIM_TOKEN: secretArn(s, "identity_scim-token"),
+      WEBUI_ADMIN_PASSWORD: secretArn(s, "identity_admin-password"),
     });
   });
 
@@ -416,9 +426,9 @@ describe.each([
     expect(ruleTable(s)).toEqual(intendedRules(env, 8080));
   });
 
-  it("creates no Cognito pool; its placeholders are the SCIM token and the Entra client secret", () => {
+  it("creates no Cognito pool; its placeholders are the SCIM token, the admin password and the Entra client secret", () => {
     expect(s.resources("aws_cognito_user_pool")).toEqual([]);
-    expect(identityOf(env).placeholders.map((p) => p.secretName)).toEqual([`owui/${envName}/openwebui/scim-token`, `owui/${envName}/openwebui/oauth-client-secret`]);
+    expect(identityOf(env).placeholders.map((p) => p.secretName)).toEqual([`owui/${envName}/openwebui/scim-token`, `owui/${envName}/openwebui/admin-password`, `owui/${envName}/openwebui/oauth-client-secret`]);
     expect(s.resource("aws_secretsmanager_secret", "identity_entra-client-secret").description).toContain(`https://${env.hostname}/oauth/oidc/callback`);
   });
 
@@ -432,7 +442,7 @@ describe.each([
 describe("native OIDC + Entra ID with literal ids, no role mapping, no SCIM", () => {
   const TENANT = "11111111-2222-4333-8444-555555555555";
   const CLIENT = "66666666-7777-4888-9999-000000000000";
-  const env = withAuth(ENVS.prod, { mode: "oidc", idp: "entra", entra: { tenantId: TENANT, clientId: CLIENT, providerName: "Contoso" } });
+  const env = withAuth(ENVS.prod, { mode: "oidc", idp: "entra", entra: { tenantId: TENANT, clientId: CLIENT, providerName: "Contoso" }, admin: { email: "owui-admins@example.com" } });
   const s = synthPlatform(env);
   const c = containerOf(s, "openwebui");
 

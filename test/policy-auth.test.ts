@@ -17,12 +17,13 @@ import { ENVS, withAuth } from "./support/synth.js";
 
 const COGNITO = { emailDomains: ["example.com"] };
 const PROXY = { mode: "oauth2-proxy", idp: "cognito", cognito: COGNITO, admin: { email: "owui-admins@example.com" } };
-const ENTRA = { mode: "oidc", idp: "entra", entra: { tenantId: "11111111-2222-4333-8444-555555555555", clientId: "66666666-7777-4888-9999-000000000000" } };
+const ENTRA = { mode: "oidc", idp: "entra", entra: { tenantId: "11111111-2222-4333-8444-555555555555", clientId: "66666666-7777-4888-9999-000000000000" }, admin: { email: "owui-admins@example.com" } };
 const OIDC_COGNITO = { mode: "oidc", idp: "cognito", cognito: COGNITO, admin: { email: "owui-admins@example.com" } };
 const reason = "a reasoned change for this test";
 
 /** References as the identity layer would hand them (plain strings: the wiring is pure). */
 const REFS: Omit<AuthRefs, "envName" | "hostname"> = {
+  alb: { subnetCidrs: ["10.0.0.0/24", "10.0.1.0/24"], idleTimeoutSeconds: 300 },
   userPool: { issuerUrl: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Abc", domainHost: "owui-test.auth.us-east-1.amazoncognito.com", clientId: "client-id", clientSecret: { secretArn: "arn:client-secret", secretName: "client-secret" } },
   entra: { tenantId: "11111111-2222-4333-8444-555555555555", clientId: "66666666-7777-4888-9999-000000000000", clientSecret: { secretArn: "arn:entra-secret", secretName: "entra-secret" } },
   scimToken: { secretArn: "arn:scim", secretName: "scim" },

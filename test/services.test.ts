@@ -199,7 +199,10 @@ describe.each([
       expect(JSON.parse(envOf(c).MCPO_CONFIG_JSON!)).toEqual({ mcpServers: env.services.mcpo.servers });
       expect(Object.keys(secretsOf(c))).toEqual(["MCPO_API_KEY"]);
       expect(secretsOf(c).MCPO_API_KEY).toMatch(/^\$\{aws_secretsmanager_secret\.services_mcpo-api-key_\w+\.arn\}$/);
-      expect(c.command).toEqual(["sh", "-c", `printf '%s' "$MCPO_CONFIG_JSON" > /tmp/mcpo.json && exec mcpo --host 0.0.0.0 --port 8000 --api-key "$MCPO_API_KEY" --config /tmp/mcpo.json`]);
+      // The image's ENTRYPOINT is ["mcpo"]: the shell must replace it, or ECS would run `mcpo sh -c …`.
+      expect(c.entryPoint).toEqual(["sh", "-c"]);
+      expect(c.command).toEqual([`printf '%s' "$MCPO_CONFIG_JSON" > /tmp/mcpo.json && exec mcpo --host 0.0.0.0 --port 8000 --api-key "$MCPO_API_KEY" --config /tmp/mcpo.json`]);
+      expect(c.healthCheck).toEqual({ command: ["CMD-SHELL", "curl --silent --fail --output /dev/null http://127.0.0.1:8000/docs || exit 1"], interval: 15, timeout: 5, retries: 3, startPeriod: 120 });
       expect(c.portMappings).toEqual([{ containerPort: 8000, protocol: "tcp", name: "mcpo-8000" }]);
     });
   });

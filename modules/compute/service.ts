@@ -125,6 +125,7 @@ export class FargateService extends Construct {
       name: c.name,
       image: c.image,
       essential: c.essential ?? true,
+      ...(c.entryPoint ? { entryPoint: [...c.entryPoint] } : {}),
       ...(c.command ? { command: [...c.command] } : {}),
       ...(c.user ? { user: c.user } : {}),
       portMappings: c.port ? [{ containerPort: c.port, protocol: "tcp", name: `${c.name}-${c.port}` }] : [],

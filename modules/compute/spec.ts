@@ -33,7 +33,13 @@ export interface ContainerSpec {
   readonly environment?: Readonly<Record<string, string>>;
   /** Secret settings, injected by ECS from Secrets Manager or SSM. @default {} */
   readonly secrets?: Readonly<Record<string, SecretSource>>;
-  /** Overrides the image's command. @default - the image's */
+  /**
+   * Overrides the image's ENTRYPOINT. ECS, like Docker, runs `entryPoint ++ command`: a `command`
+   * alone is appended to the image's ENTRYPOINT, so a shell script as `command` needs
+   * `entryPoint: ["sh", "-c"]` unless the image's ENTRYPOINT is empty. @default - the image's
+   */
+  readonly entryPoint?: readonly string[];
+  /** Overrides the image's CMD (appended to the ENTRYPOINT). @default - the image's */
   readonly command?: readonly string[];
   /**
    * Why this image needs a writable root filesystem. Without a reason the root filesystem is read

@@ -31,6 +31,16 @@ export interface IdentityProps {
   readonly security: Pick<SecurityOutputs, "workloadKey">;
   /** Retention of the identity layer's log groups (the Cognito PreSignUp function). */
   readonly logRetentionDays: number;
+  /** The ALB's view of the network, for the oauth2-proxy sidecar (mode `oauth2-proxy`). */
+  readonly alb: AlbFacts;
+}
+
+/** What the oauth2-proxy sidecar must know of the ALB in front of it. */
+export interface AlbFacts {
+  /** CIDRs of the subnets the ALB's nodes sit in: the only sources whose `X-Forwarded-*` the proxy trusts. */
+  readonly subnetCidrs: readonly string[];
+  /** The ALB's idle timeout: the proxy waits as long for Open WebUI's response headers. */
+  readonly idleTimeoutSeconds: number;
 }
 
 /** What other layers may use of the identity layer. */
@@ -71,7 +81,7 @@ export class Identity extends Construct implements IdentityOutputs {
     this.mode = auth.mode;
     this.idp = auth.idp;
     this.kmsKeyArn = security.workloadKey.keyArn;
-    const refs: { -readonly [K in keyof AuthRefs]: AuthRefs[K] } = { envName: env.name, hostname: env.hostname };
+    const refs: { -readonly [K in keyof AuthRefs]: AuthRefs[K] } = { envName: env.name, hostname: env.hostname, alb: props.alb };
 
     if (auth.idp === "cognito") {
       this.userPool = new CognitoUserPool(this, "cognito", {

@@ -34,6 +34,8 @@ export interface AuthRefs {
   readonly envName: string;
   /** Public hostname; the app is `https://<hostname>`. */
   readonly hostname: string;
+  /** The ALB's subnets and idle timeout (mode `oauth2-proxy`). */
+  readonly alb?: { readonly subnetCidrs: readonly string[]; readonly idleTimeoutSeconds: number };
   /** The Cognito pool (idp `cognito`). */
   readonly userPool?: Pick<UserPoolOutputs, "issuerUrl" | "domainHost" | "clientId" | "clientSecret">;
   /** Entra ids and the placeholder client secret (idp `entra`); the tenant id is a literal or a value read from SSM. */
@@ -218,6 +220,7 @@ function oidcOpenWebUi(auth: Extract<AuthConfig, { mode: "oidc" }>, refs: AuthRe
 function proxySidecar(auth: Extract<AuthConfig, { mode: "oauth2-proxy" }>, refs: AuthRefs): ContainerAuth {
   const pool = need(refs.userPool, "the Cognito user pool");
   const routes = [...(auth.scim.exposeThroughProxy ? [SCIM_ROUTE_PREFIX] : []), ...auth.proxy.skipAuthRoutes];
+  const alb = need(refs.alb, "the ALB facts");
   return {
     environment: {
       OAUTH2_PROXY_PROVIDER: "oidc",
@@ -231,6 +234,11 @@ function proxySidecar(auth: Extract<AuthConfig, { mode: "oauth2-proxy" }>, refs:
       // With a skipped route, REVERSE_PROXY would let a client's X-Forwarded-Uri pick the route
       // (GHSA-7x63-xv5r-3p2x; the ALB passes the header through): off then (OWUI-AUTH-12).
       OAUTH2_PROXY_REVERSE_PROXY: flag(routes.length === 0),
+      // Only the ALB's nodes may set X-Forwarded-* (v7.15.2+); without it every source is trusted.
+      OAUTH2_PROXY_TRUSTED_PROXY_IPS: alb.subnetCidrs.join(","),
+      // A response-header timeout (default 30 s): long model calls stream only after the model
+      // starts, so the proxy waits as long as the ALB keeps an idle connection.
+      OAUTH2_PROXY_UPSTREAM_TIMEOUT: `${alb.idleTimeoutSeconds}s`,
       OAUTH2_PROXY_COOKIE_SECURE: "true",
       OAUTH2_PROXY_COOKIE_EXPIRE: `${auth.proxy.cookieExpireHours}h`,
       OAUTH2_PROXY_COOKIE_REFRESH: `${auth.proxy.cookieRefreshMinutes}m`,

@@ -87,8 +87,30 @@ function disjoint<T>(field: string, base: Readonly<Record<string, T>>, extra: Re
   return { ...base, ...extra };
 }
 
+/**
+ * Container health checks are liveness checks: ECS replaces a task whose check fails, so none of them
+ * may depend on a shared dependency (Aurora, Redis, Bedrock) that can be briefly down for every task
+ * at once. Each runs inside its image with what the image ships (see e2e/harness/images.ts).
+ */
+/** LiteLLM: `/health/liveliness` answers from the process alone (no DB, no model call); the image's Python does the request. */
+export const LITELLM_HEALTH_CHECK = `python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${LITELLM_PORT}/health/liveliness', timeout=4)" || exit 1`;
+/** mcpo: its OpenAPI docs page, served by the process itself without touching an MCP server. */
+export const MCPO_HEALTH_CHECK = `curl --silent --fail --output /dev/null http://127.0.0.1:${MCPO_PORT}/docs || exit 1`;
+
 /** Open WebUI's own health check, as its image defines it (Dockerfile HEALTHCHECK), on loopback. */
 export const OPENWEBUI_HEALTH_CHECK = `curl --silent --fail http://127.0.0.1:${OPENWEBUI_PORT}/health | jq -ne 'input.status == true' || exit 1`;
+
+/**
+ * Every user may see and call the tool servers: Open WebUI keeps a `TOOL_SERVER_CONNECTIONS` entry
+ * without `config.access_grants` private to admins (routers/tools.py reads `access_grants` per
+ * server), so each entry grants `read` to every user (`principal_id: "*"`).
+ */
+export const TOOL_SERVER_ACCESS_GRANTS = [{ principal_type: "user", principal_id: "*", permission: "read" }] as const;
+
+/** One entry of Open WebUI's `TOOL_SERVER_CONNECTIONS` for an mcpo-served MCP server. */
+export function toolServerConnection(url: string, name: string, key: string) {
+  return { type: "openapi", url, path: "openapi.json", auth_type: "bearer", key, config: { enable: true, access_grants: TOOL_SERVER_ACCESS_GRANTS }, info: { id: name, name } };
+}
 
 /** The spec fields every service takes straight from its `services.<name>` config section. */
 function sizedFromConfig(cfg: EnvConfig["services"][keyof EnvConfig["services"]]): Pick<ServiceSpec, "image" | "cpu" | "memoryMiB" | "scaling"> {
@@ -133,7 +155,7 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
     // so the whole JSON is a secret; the description gives the exact value to put in.
     const connections = Object.keys(env.services.mcpo.servers)
       .sort()
-      .map((name) => ({ type: "openapi", url: `${this.mcpoUrl}/${name}`, path: "openapi.json", auth_type: "bearer", key: "<mcpo api key>", config: { enable: true }, info: { id: name, name } }));
+      .map((name) => toolServerConnection(`${this.mcpoUrl}/${name}`, name, "<mcpo api key>"));
     const toolServers = this.placeholder(
       "tool-server-connections",
       `owui/${env.name}/openwebui/tool-server-connections`,
@@ -203,6 +225,9 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
       port: LITELLM_PORT,
       routing: { type: "internal" },
       healthCheck: { path: "/health/liveliness", gracePeriodSeconds: 120 },
+      healthCheckCommand: LITELLM_HEALTH_CHECK,
+      // LiteLLM runs its Prisma migrations before it serves (30–40 s on 1 vCPU).
+      healthCheckStartPeriodSeconds: 120,
       writableRootFilesystemReason: "LiteLLM runs prisma generate and its migrations at start, writing into the image's Python packages",
       environment: {
         AWS_REGION: env.region,
@@ -245,12 +270,19 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
       ...sizedFromConfig(cfg),
       port: MCPO_PORT,
       routing: { type: "internal" },
-      // mcpo has no health route; /docs answers without the key (UNVERIFIED, see README).
+      // mcpo has no health route; its FastAPI /docs page answers without the key (no --strict-auth)
+      // and touches no MCP server, so the ALB check and the container check are liveness only.
       healthCheck: { path: "/docs", gracePeriodSeconds: 120 },
+      healthCheckCommand: MCPO_HEALTH_CHECK,
+      // stdio servers are fetched by uvx/npx at the first start before mcpo serves.
+      healthCheckStartPeriodSeconds: 120,
       writableRootFilesystemReason: "stdio MCP servers start through uvx/npx, which install packages into the home directory and caches",
       // mcpo takes its key only as --api-key (no env var), and its config only as a file: the shell
       // writes the file from the env value, then replaces itself with mcpo (signals reach mcpo).
-      command: ["sh", "-c", `printf '%s' "$MCPO_CONFIG_JSON" > ${MCPO_CONFIG_PATH} && exec mcpo --host 0.0.0.0 --port ${MCPO_PORT} --api-key "$MCPO_API_KEY" --config ${MCPO_CONFIG_PATH}`],
+      // The image's ENTRYPOINT is ["mcpo"] and ECS appends `command` to it, so the shell must be the
+      // entry point: `command: ["sh", "-c", …]` alone would run `mcpo sh -c …` and never start.
+      entryPoint: ["sh", "-c"],
+      command: [`printf '%s' "$MCPO_CONFIG_JSON" > ${MCPO_CONFIG_PATH} && exec mcpo --host 0.0.0.0 --port ${MCPO_PORT} --api-key "$MCPO_API_KEY" --config ${MCPO_CONFIG_PATH}`],
       environment: { MCPO_CONFIG_JSON: mcpoConfigJson(cfg.servers) },
       secrets: { MCPO_API_KEY: { secret: apiKey } },
     });

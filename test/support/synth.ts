@@ -61,7 +61,7 @@ export function baseEnvInput(): EnvInput {
     hostname: "owui-test.example.com",
     network: { vpcCidr: "10.0.0.0/16", azs: ["us-east-1a", "us-east-1b"], singleNatGateway: true },
     security: { albIngressCidrs: ["198.51.100.0/24"] },
-    auth: { mode: "oidc", idp: "entra", entra: { tenantId: "11111111-2222-4333-8444-555555555555", clientId: "66666666-7777-4888-9999-000000000000" } },
+    auth: { mode: "oidc", idp: "entra", entra: { tenantId: "11111111-2222-4333-8444-555555555555", clientId: "66666666-7777-4888-9999-000000000000" }, admin: { email: "admin@example.com" } },
   };
 }
 
