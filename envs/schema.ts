@@ -187,6 +187,30 @@ const servicesSchema = z.strictObject({
       bypassModelAccessControl: z.boolean().default(true),
       /** `ENABLE_DIRECT_CONNECTIONS`: per-user connections to other OpenAI-compatible APIs. @default false */
       directConnections: z.boolean().default(false),
+      /**
+       * Retrieval (documents, uploads, knowledge): where vectors live and who computes embeddings.
+       * Every replica must see the same vectors and compute the same embeddings, so the defaults keep
+       * both out of the task: pgvector in the env's Aurora database, embeddings through LiteLLM.
+       */
+      retrieval: z
+        .strictObject({
+          /**
+           * `VECTOR_DB`. `pgvector`: a table in Open WebUI's own Aurora database (the `vector`
+           * extension is created by db-bootstrap), shared by every replica. `chroma`: Open WebUI's
+           * embedded Chroma files under `DATA_DIR` on EFS, which concurrent replicas corrupt: one
+           * task only. @default "pgvector"
+           */
+          vectorDb: z.enum(["pgvector", "chroma"]).default("pgvector"),
+          /**
+           * The Bedrock embedding model LiteLLM serves to Open WebUI as `embeddingName`
+           * (`RAG_EMBEDDING_ENGINE=openai`): the same vectors whichever replica embeds, no model
+           * weights in the task. @default "amazon.titan-embed-text-v2:0"
+           */
+          embeddingModelId: z.string().regex(/^(?:(?:us|eu|apac|global)\.)?(?:amazon|cohere)\.[a-z0-9-]*embed[a-z0-9.:-]*$/, { error: "must be a Bedrock embedding model id. Fix: e.g. \"amazon.titan-embed-text-v2:0\" or \"cohere.embed-multilingual-v3\"" }).default("amazon.titan-embed-text-v2:0"),
+          /** The name LiteLLM serves the embedding model under (`RAG_EMBEDDING_MODEL`). @default "embeddings" */
+          embeddingName: z.string().regex(/^[a-z][a-z0-9._-]{0,63}$/, { error: "must be 1–64 lower-case letters, digits, dots, dashes or underscores. Fix: e.g. \"embeddings\"" }).default("embeddings"),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /** LiteLLM: the OpenAI-compatible gateway to Bedrock. @default - 0.5 vCPU / 1 GiB, 1 task */
@@ -412,6 +436,13 @@ function checkServices(env: Parsed, fail: (path: string, problem: string, fix: s
   });
   for (const name of Object.keys(env.services.mcpo.servers)) {
     if (!MCPO_SERVER_NAME_RE.test(name)) fail(`services.mcpo.servers.${name}`, `"${name}" cannot be a URL path segment and a tool-server id`, "use 1–31 lower-case letters, digits, dashes or underscores, starting with a letter");
+  }
+  const owui = env.services.openwebui;
+  if (owui.retrieval.vectorDb === "chroma" && owui.maxCount > 1) {
+    fail("services.openwebui.retrieval.vectorDb", `"chroma" keeps vectors in files under DATA_DIR, which the ${owui.maxCount} replicas allowed by services.openwebui.maxCount would write concurrently on the shared EFS`, "use \"pgvector\" (the default), or set services.openwebui.maxCount to 1");
+  }
+  if (models.some((m) => m.name === owui.retrieval.embeddingName)) {
+    fail("services.openwebui.retrieval.embeddingName", `"${owui.retrieval.embeddingName}" is also the name of a chat model in services.litellm.models`, "give the embedding model a name no chat model uses");
   }
   if (Object.keys(env.services.mcpo.servers).length === 0) fail("services.mcpo.servers", "is empty, so mcpo would serve no tools", "list at least one MCP server, e.g. { time: { command: \"uvx\", args: [\"mcp-server-time\"] } }");
 }

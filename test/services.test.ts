@@ -66,6 +66,13 @@ describe.each([
         ENABLE_OLLAMA_API: "false",
         OPENAI_API_BASE_URLS: `http://litellm.owui-${envName}.internal:4000/v1`,
         AWS_REGION: env.region,
+        // Retrieval the same on every replica: pgvector in Aurora, embeddings through LiteLLM.
+        VECTOR_DB: "pgvector",
+        PGVECTOR_CREATE_EXTENSION: "false",
+        RAG_EMBEDDING_ENGINE: "openai",
+        RAG_EMBEDDING_MODEL: "embeddings",
+        RAG_OPENAI_API_BASE_URL: `http://litellm.owui-${envName}.internal:4000/v1`,
+        HF_HUB_OFFLINE: "1",
       });
       expect(e.KMS_HMAC_KEY_ID).toMatch(/^\$\{aws_kms_key\.security_user-id-hmac-key_\w+\.key_id\}$/);
       expect(e.KMS_APPLICATION_CMK_ID).toMatch(/^\$\{aws_kms_key\.security_user-data-key_\w+\.key_id\}$/);
@@ -75,6 +82,7 @@ describe.each([
       const from = secretsOf(c);
       expect(Object.keys(from).sort()).toEqual([...openWebUiServiceSecrets(env), ...expectedAuthSecrets(env)].sort());
       expect(from.OPENAI_API_KEYS).toMatch(/^\$\{aws_secretsmanager_secret\.services_litellm-master-key_\w+\.arn\}$/);
+      expect(from.RAG_OPENAI_API_KEY).toBe(from.OPENAI_API_KEYS);
       expect(from.TOOL_SERVER_CONNECTIONS).toMatch(/^\$\{aws_secretsmanager_secret\.services_tool-server-connections_\w+\.arn\}$/);
       // The secret key keeps the address it had before the services moved into their module.
       expect(from.WEBUI_SECRET_KEY).toBe("${aws_secretsmanager_secret.openwebui-secret-key.arn}");
@@ -125,7 +133,11 @@ describe.each([
       expect(object.kms_key_id).toMatch(/aws_kms_key\.security_workload-key_\w+\.arn/);
       const config = parse(object.content as string);
       expect(config).toEqual({
-        model_list: env.services.litellm.models.map((m) => ({ model_name: m.name, litellm_params: { model: `bedrock/${m.modelId}`, aws_region_name: m.region ?? env.region } })),
+        model_list: [
+          ...env.services.litellm.models.map((m) => ({ model_name: m.name, litellm_params: { model: `bedrock/${m.modelId}`, aws_region_name: m.region ?? env.region } })),
+          // Open WebUI's retrieval embeddings, served by the same gateway.
+          { model_name: "embeddings", litellm_params: { model: "bedrock/amazon.titan-embed-text-v2:0", aws_region_name: env.region }, model_info: { mode: "embedding" } },
+        ],
         litellm_settings: { drop_params: true },
         general_settings: { master_key: "os.environ/LITELLM_MASTER_KEY", database_url: "os.environ/DATABASE_URL" },
       });
@@ -150,7 +162,8 @@ describe.each([
         ["DecryptLiteLlmConfig", "DescribeCatalogModels", "InvokeCatalogModels", "ListModelsInCatalogRegions", "ReadLiteLlmConfig", ...(env.compute.enableExecuteCommand ? ["EcsExecChannels"] : [])].sort(),
       );
       const expected = new Set<string>();
-      for (const m of resolveModels(env.services.litellm.models, env.region)) {
+      const embedding = { name: "embeddings", modelId: env.services.openwebui.retrieval.embeddingModelId };
+      for (const m of resolveModels([...env.services.litellm.models, embedding], env.region)) {
         if (m.profile) {
           expected.add(`arn:${P}:bedrock:${m.region}:${ACCOUNT}:inference-profile/${m.modelId}`);
           expected.add(`arn:${P}:bedrock:*::foundation-model/${m.foundationModelId}`);
@@ -265,9 +278,11 @@ describe("config switches", () => {
     expect(statement(doc, "InvokeCatalogModels").resources).toEqual([
       `arn:${P}:bedrock:*::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0`,
       `arn:${P}:bedrock:eu-central-1:${ACCOUNT}:inference-profile/eu.anthropic.claude-3-7-sonnet-20250219-v1:0`,
+      // The retrieval embedding model, in the env's own region.
+      `arn:${P}:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0`,
       `arn:${P}:bedrock:us-west-2::foundation-model/amazon.titan-text-express-v1`,
     ]);
-    expect(statement(doc, "ListModelsInCatalogRegions").condition[0].values).toEqual(["eu-central-1", "us-west-2"]);
+    expect(statement(doc, "ListModelsInCatalogRegions").condition[0].values).toEqual(["eu-central-1", "us-east-1", "us-west-2"]);
   });
 });
 

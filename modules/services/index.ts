@@ -133,6 +133,8 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
   readonly litellmConfigObjectKey = LITELLM_CONFIG_KEY;
   readonly bedrockInvocationLogGroupName?: string;
   readonly models: readonly ResolvedModel[];
+  /** The Bedrock embedding model LiteLLM serves for Open WebUI's retrieval. */
+  readonly embeddingModel: ResolvedModel;
   private readonly placeholderList: PlaceholderInfo[] = [];
 
   constructor(scope: Construct, id: string, props: PlatformServicesProps) {
@@ -140,6 +142,8 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
     const { env, security } = props;
     const kmsKeyArn = security.workloadKey.keyArn;
     this.models = resolveModels(env.services.litellm.models, env.region);
+    const retrieval = env.services.openwebui.retrieval;
+    this.embeddingModel = resolveModels([{ name: retrieval.embeddingName, modelId: retrieval.embeddingModelId }], env.region)[0]!;
 
     const masterKey = this.placeholder("litellm-master-key", `owui/${env.name}/litellm/master-key`, "sk- followed by a random string, e.g. \"sk-$(openssl rand -hex 32)\". LiteLLM's admin key (LITELLM_MASTER_KEY) and Open WebUI's key for it (OPENAI_API_KEYS)", kmsKeyArn);
     const mcpoKey = this.placeholder("mcpo-api-key", `owui/${env.name}/mcpo/api-key`, "a random string, e.g. \"$(openssl rand -hex 32)\". mcpo's --api-key; also the \"key\" of every entry of the tool-server-connections secret", kmsKeyArn);
@@ -184,7 +188,8 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
     const { env, aws, compute, data, security } = props;
     const cfg = env.services.litellm;
     const kmsKeyArn = security.workloadKey.keyArn;
-    const yaml = litellmConfigYaml(this.models);
+    const yaml = litellmConfigYaml(this.models, this.embeddingModel);
+    const invocable = [...this.models, this.embeddingModel];
 
     // Config bucket: versioned, SSE-KMS with the workload CMK, no public access, TLS only.
     const bucket = new S3Bucket(this, "litellm-config", { bucket: `${resourceName(env.name, "litellm-config")}-${aws.accountId}`, forceDestroy: true });
@@ -244,7 +249,7 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
     // The S3 object must exist before the first task reads it.
     service.service.node.addDependency(object);
 
-    const regions = catalogRegions(this.models);
+    const regions = catalogRegions(invocable);
     service.grant(
       { sid: "ReadLiteLlmConfig", actions: ["s3:GetObject"], resources: [`${bucket.arn}/${LITELLM_CONFIG_KEY}`] },
       {
@@ -253,8 +258,8 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
         resources: [kmsKeyArn],
         conditions: [{ test: "StringEquals", variable: "kms:ViaService", values: [`s3.${env.region}.amazonaws.com`] }],
       },
-      { sid: "InvokeCatalogModels", actions: ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], resources: invokeArns(this.models, aws) },
-      { sid: "DescribeCatalogModels", actions: ["bedrock:GetFoundationModel"], resources: foundationModelArns(this.models, aws) },
+      { sid: "InvokeCatalogModels", actions: ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"], resources: invokeArns(invocable, aws) },
+      { sid: "DescribeCatalogModels", actions: ["bedrock:GetFoundationModel"], resources: foundationModelArns(invocable, aws) },
       // ListFoundationModels supports no resource-level permissions; the region is what can be narrowed.
       { sid: "ListModelsInCatalogRegions", actions: ["bedrock:ListFoundationModels"], resources: ["*"], conditions: [{ test: "StringEquals", variable: "aws:RequestedRegion", values: regions }] },
     );
@@ -336,6 +341,21 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
         ENABLE_OPENAI_API: "true",
         OPENAI_API_BASE_URLS: this.litellmBaseUrl,
         ENABLE_OLLAMA_API: "false",
+        // Retrieval that behaves the same on every replica: vectors in the shared database,
+        // embeddings from one Bedrock model through LiteLLM (no model weights in the task), uploads
+        // on the shared EFS DATA_DIR, extraction by Open WebUI's built-in loaders in-process.
+        VECTOR_DB: cfg.retrieval.vectorDb,
+        ...(cfg.retrieval.vectorDb === "pgvector"
+          ? {
+              // db-bootstrap creates the extension as the master user; Open WebUI's role may not.
+              PGVECTOR_CREATE_EXTENSION: "false",
+            }
+          : {}),
+        RAG_EMBEDDING_ENGINE: "openai",
+        RAG_EMBEDDING_MODEL: cfg.retrieval.embeddingName,
+        RAG_OPENAI_API_BASE_URL: this.litellmBaseUrl,
+        // No model hub is reachable from the task, nor needed: never try one at start.
+        HF_HUB_OFFLINE: "1",
         // Per-user chat encryption (application side in the image).
         KMS_HMAC_KEY_ID: security.userIdHmacKey.keyId,
         KMS_APPLICATION_CMK_ID: security.userDataKey.keyId,
@@ -345,6 +365,7 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
         DATABASE_URL: { secret: data.databaseSecrets.openwebui!, jsonKey: "url" },
         WEBUI_SECRET_KEY: { secret: secretKey },
         OPENAI_API_KEYS: { secret: litellmKey },
+        RAG_OPENAI_API_KEY: { secret: litellmKey },
         TOOL_SERVER_CONNECTIONS: { secret: toolServers },
         ...(redis ? { REDIS_URL: { secret: redis.secret, jsonKey: "url" }, WEBSOCKET_REDIS_URL: { secret: redis.secret, jsonKey: "url" } } : {}),
       }, auth.secrets),

@@ -185,12 +185,14 @@ export function openWebUiServiceEnv(env: EnvConfig): string[] {
     "ENABLE_PERSISTENT_CONFIG", "BYPASS_MODEL_ACCESS_CONTROL", "ENABLE_DIRECT_CONNECTIONS",
     "ENABLE_OPENAI_API", "OPENAI_API_BASE_URLS", "ENABLE_OLLAMA_API",
     "KMS_HMAC_KEY_ID", "KMS_APPLICATION_CMK_ID", "AWS_REGION",
+    "VECTOR_DB", ...(env.services.openwebui.retrieval.vectorDb === "pgvector" ? ["PGVECTOR_CREATE_EXTENSION"] : []),
+    "RAG_EMBEDDING_ENGINE", "RAG_EMBEDDING_MODEL", "RAG_OPENAI_API_BASE_URL", "HF_HUB_OFFLINE",
   ];
 }
 
 /** Open WebUI's secrets as the services layer sets them. */
 export function openWebUiServiceSecrets(env: EnvConfig): string[] {
-  return ["DATABASE_URL", "WEBUI_SECRET_KEY", "OPENAI_API_KEYS", "TOOL_SERVER_CONNECTIONS", ...(env.data.redis.enabled ? ["REDIS_URL", "WEBSOCKET_REDIS_URL"] : [])];
+  return ["DATABASE_URL", "WEBUI_SECRET_KEY", "OPENAI_API_KEYS", "RAG_OPENAI_API_KEY", "TOOL_SERVER_CONNECTIONS", ...(env.data.redis.enabled ? ["REDIS_URL", "WEBSOCKET_REDIS_URL"] : [])];
 }
 
 /** `${aws_security_group.security_alb_1234ABCD.id}` → `alb`. */
