@@ -256,6 +256,25 @@ describe.each([
   });
 });
 
+describe("retrieval across replicas", () => {
+  it("refuses embedded Chroma with more than one replica, and an embedding name a chat model already uses", () => {
+    expect(() => envWith((raw) => (raw.services = { openwebui: { maxCount: 3, retrieval: { vectorDb: "chroma" } } }))).toThrow(
+      /test: services\.openwebui\.retrieval\.vectorDb: "chroma" keeps vectors in files under DATA_DIR, which the 3 replicas allowed by services\.openwebui\.maxCount would write concurrently on the shared EFS\. Fix: use "pgvector" \(the default\), or set services\.openwebui\.maxCount to 1/,
+    );
+    expect(() => envWith((raw) => (raw.services = { openwebui: { retrieval: { embeddingName: "titan" } }, litellm: { models: [{ name: "titan", modelId: "amazon.titan-text-express-v1" }] } }))).toThrow(
+      /services\.openwebui\.retrieval\.embeddingName: "titan" is also the name of a chat model in services\.litellm\.models\. Fix: give the embedding model a name no chat model uses/,
+    );
+    expect(() => envWith((raw) => (raw.services = { openwebui: { retrieval: { embeddingModelId: "anthropic.claude-3-haiku-20240307-v1:0" } } }))).toThrow(/services\.openwebui\.retrieval\.embeddingModelId.*must be a Bedrock embedding model id/);
+  });
+
+  it("runs one replica on Chroma when asked, without the pgvector settings", () => {
+    const s = synthPlatform(envWith((raw) => (raw.services = { openwebui: { retrieval: { vectorDb: "chroma" } } })));
+    const e = envOf(mainContainer(s, "openwebui"));
+    expect(e.VECTOR_DB).toBe("chroma");
+    expect(e.PGVECTOR_CREATE_EXTENSION).toBeUndefined();
+  });
+});
+
 describe("config switches", () => {
   it("turns invocation logging off and flips the Open WebUI switches", () => {
     const s = synthPlatform(
