@@ -8,9 +8,17 @@
  */
 import { z } from "zod";
 import { contains, overlaps, parseCidr, subnet, type Cidr } from "../lib/cidr.js";
+import { KMS_DELETION_WINDOW_DAYS } from "../lib/aws-limits.js";
+import { REGION_TABLE_FIX, SUPPORTED_REGIONS } from "../lib/aws-regions.js";
 import { ConfigError, ConfigErrors } from "../lib/errors.js";
+import { envNameProblem, MAX_ENV_NAME_LENGTH, RESERVED_ENV_NAMES } from "../lib/naming.js";
 import { authSchema, deriveAuth, type AuthConfig } from "./auth.js";
 import { pinnedImage } from "./fields.js";
+import { checkAuth } from "./auth-checks.js";
+import { checkDataVersions } from "./data-checks.js";
+import { checkAlbIngress, checkAz, checkSubnetSizes } from "./network-checks.js";
+import { tagsSchema } from "./tag-checks.js";
+import { checkServices } from "./service-checks.js";
 
 // ---------------------------------------------------------------------------------------------
 // Reusable field types
@@ -25,6 +33,29 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 const region = z.string().regex(REGION_RE, {
   error: (i) => `"${String(i.input)}" is not an AWS region. Fix: use a region code such as "us-east-1" or "eu-central-1"`,
 });
+
+/** A region the project deploys AWS resources to: one in lib/aws-regions.ts, whose AZs are known. */
+const supportedRegion = region.refine((r) => !REGION_RE.test(r) || SUPPORTED_REGIONS.includes(r), {
+  error: (i) => `"${String(i.input)}" is not a region this project supports (lib/aws-regions.ts has no AZ table for it). Fix: use one of ${SUPPORTED_REGIONS.join(", ")}, ${REGION_TABLE_FIX}`,
+});
+
+/** An env name: it goes into every resource name, so AWS's naming rules apply (lib/naming.ts). */
+const envName = z.string().superRefine((name, ctx) => {
+  const problem = envNameProblem(name);
+  if (!problem) return;
+  const fix = RESERVED_ENV_NAMES.includes(name)
+    ? "choose another name"
+    : `use 2–${MAX_ENV_NAME_LENGTH} lower-case letters, digits and single dashes, starting with a letter and not ending with a dash, e.g. "nonprod"`;
+  ctx.addIssue({ code: "custom", message: `"${name}" is not a valid environment name: ${problem}. Fix: ${fix}` });
+});
+
+/** KMS key deletion window, in days. */
+const kmsDeletionWindowDays = z
+  .number()
+  .int()
+  .refine((d) => d >= KMS_DELETION_WINDOW_DAYS.min && d <= KMS_DELETION_WINDOW_DAYS.max, {
+    error: (i) => `${String(i.input)} days is outside the ${KMS_DELETION_WINDOW_DAYS.min}–${KMS_DELETION_WINDOW_DAYS.max} days KMS accepts for a key's deletion window. Fix: use ${KMS_DELETION_WINDOW_DAYS.min} to ${KMS_DELETION_WINDOW_DAYS.max}, e.g. 30`,
+  });
 
 const cidr = z.string().superRefine((value, ctx) => {
   const parsed = parseCidr(value);
@@ -50,7 +81,12 @@ export * from "./auth.js";
 
 const stateSchema = z.strictObject({
   /** Bucket holding Terraform state. @default "workspaces" */
-  bucket: z.string().min(3).default("workspaces"),
+  bucket: z
+    .string()
+    .regex(/^(?!xn--)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+      error: (i) => `"${String(i.input)}" is not an S3 bucket name (S3 and MinIO both refuse it). Fix: 3–63 lower-case letters, digits, dots and dashes, starting and ending with a letter or digit, e.g. "workspaces"`,
+    })
+    .default("workspaces"),
   /** S3-compatible endpoint (MinIO). @default "https://s3.oremuslabs.app" */
   endpoint: z.url({ protocol: /^https$/, error: "must be an https:// URL. Fix: e.g. \"https://s3.example.com\"" }).default("https://s3.oremuslabs.app"),
   /** State keys are `<keyPrefix>/<stack>.tfstate`. @default "open-webui/aws" */
@@ -107,7 +143,7 @@ const securitySchema = z.strictObject({
   /** WAFv2 web ACL with the AWS managed Common and KnownBadInputs rule groups on the ALB. @default true */
   wafEnabled: z.boolean().default(true),
   /** KMS key deletion window. @default 30 */
-  kmsDeletionWindowDays: z.number().int().min(7).max(30).default(30),
+  kmsDeletionWindowDays: kmsDeletionWindowDays.default(30),
 });
 
 /** Sizing and scaling of one ECS service; the compute layer checks cpu/memory against Fargate's table. */
@@ -130,12 +166,7 @@ function serviceSchema(d: { image: string; cpu: number; memoryMiB: number; minCo
   });
 }
 
-/** Bedrock model providers the model-id check accepts (the part before the first `.` of a model id). */
-export const BEDROCK_PROVIDERS = ["ai21", "amazon", "anthropic", "cohere", "deepseek", "meta", "mistral", "openai", "qwen", "stability", "writer"] as const;
-/** Cross-region inference profile prefixes, and the region family each may be called from. */
-export const INFERENCE_PROFILE_PREFIXES: Readonly<Record<string, RegExp>> = { us: /^us-/, eu: /^eu-/, apac: /^ap-/, global: /./ };
-/** `[<profile>.]<provider>.<model>[:N[:Nk]]`, e.g. `us.anthropic.claude-3-7-sonnet-20250219-v1:0` or `amazon.titan-text-express-v1`. */
-export const BEDROCK_MODEL_ID_RE = /^(?:(us|eu|apac|global)\.)?([a-z0-9]+)\.([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::\d+)?(?::\d+k)?$/;
+export { BEDROCK_MODEL_ID_RE, BEDROCK_PROVIDERS, INFERENCE_PROFILE_PREFIXES } from "./bedrock-models.js";
 
 const bedrockModel = z.strictObject({
   /** Name clients ask for (`model` in the OpenAI API); unique in the catalog. */
@@ -143,7 +174,7 @@ const bedrockModel = z.strictObject({
   /** Bedrock model id or inference profile id, e.g. `us.anthropic.claude-3-7-sonnet-20250219-v1:0`. */
   modelId: z.string(),
   /** Region LiteLLM calls Bedrock in. @default - the env's region */
-  region: region.optional(),
+  region: supportedRegion.optional(),
 });
 export type BedrockModelConfig = z.output<typeof bedrockModel>;
 
@@ -161,7 +192,6 @@ export const DEFAULT_MODELS: readonly BedrockModelConfig[] = [
   { name: "titan-text-premier", modelId: "amazon.titan-text-premier-v1:0" },
 ];
 
-const MCPO_SERVER_NAME_RE = /^[a-z][a-z0-9_-]{0,30}$/;
 /** One MCP server in Claude Desktop's `mcpServers` format: a stdio command, or a remote SSE / streamable-HTTP URL. Never holds secrets. */
 const mcpoServer = z.union([
   z.strictObject({
@@ -169,6 +199,8 @@ const mcpoServer = z.union([
     command: z.string().min(1),
     /** @default [] */
     args: z.array(z.string()).default([]),
+    /** Environment of the server process; plain text in the task definition, so never a credential. @default - none */
+    env: z.record(z.string(), z.string()).optional(),
   }),
   z.strictObject({
     type: z.enum(["sse", "streamable-http"]),
@@ -292,18 +324,22 @@ const computeSchema = z.strictObject({
   enableExecuteCommand: z.boolean().default(false),
 });
 
-const tagKey = z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, { error: "is not a valid AWS tag key (1–128 letters, digits, spaces and _.:/=+-@). Fix: rename the tag" });
-const tagValue = z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u, { error: "is not a valid AWS tag value (0–256 letters, digits, spaces and _.:/=+-@). Fix: remove the other characters" });
 
 export const envSchema = z.strictObject({
-  /** Environment name: names resources and the state key. Required; 2–12 lower-case letters, digits, dashes. */
-  name: z.string().regex(/^[a-z][a-z0-9-]{1,11}$/, { error: (i) => `"${String(i.input)}" is not a valid environment name. Fix: 2–12 lower-case letters, digits or dashes, starting with a letter` }),
-  /** AWS region. @default "us-east-1" */
-  region: region.default("us-east-1"),
+  /** Environment name: names resources and the state key. Required; lower-case letters, digits and single dashes, short enough for the ALB name (lib/naming.ts). */
+  name: envName,
+  /** AWS region; one of lib/aws-regions.ts. @default "us-east-1" */
+  region: supportedRegion.default("us-east-1"),
+  /**
+   * The AWS account the env deploys to (12 digits). Lets the cross-env check (envs/cross-env.ts)
+   * see which envs share an account and region, and so share account-and-region singletons such
+   * as Bedrock invocation logging. @default - unknown: only envs that declare the same account are compared
+   */
+  accountId: z.string().regex(/^\d{12}$/, { error: (i) => `"${String(i.input)}" is not an AWS account id. Fix: the 12 digits of the account, e.g. "123456789012"` }).optional(),
   /** Public hostname Open WebUI is served at. Required. */
   hostname,
   /** Extra tags on every resource (the provider's default_tags). @default {} */
-  tags: z.record(tagKey, tagValue).default({}),
+  tags: tagsSchema.default({}),
   /** Remote state settings. @default - the shared MinIO bucket */
   state: stateSchema.prefault({}),
   /** VPC layout. @default - 10.0.0.0/16 over 2 AZs, one NAT per AZ */
@@ -322,7 +358,15 @@ export const envSchema = z.strictObject({
   observability: z
     .strictObject({
       /** Email addresses subscribed to the env's alarm topic (each must confirm the subscription). @default [] */
-      alarmEmails: z.array(z.email({ error: "is not an email address. Fix: e.g. \"oncall@example.com\"" })).default([]),
+      alarmEmails: z
+        .array(z.email({ error: (i) => `"${String(i.input)}" is not an email address. Fix: e.g. "oncall@example.com"` }))
+        .superRefine((emails, ctx) => {
+          emails.forEach((e, i) => {
+            const first = emails.findIndex((o) => o.toLowerCase() === e.toLowerCase());
+            if (first < i) ctx.addIssue({ code: "custom", path: [i], message: `"${e}" is already listed at alarmEmails[${first}]; SNS would subscribe the address twice. Fix: list each address once` });
+          });
+        })
+        .default([]),
     })
     .prefault({}),
   /** Default retention of application log groups. @default 90 */
@@ -352,6 +396,8 @@ export type EnvConfig = Omit<z.output<typeof envSchema>, "network" | "data" | "a
 // ---------------------------------------------------------------------------------------------
 
 type Parsed = z.output<typeof envSchema>;
+/** A schema-valid env before the cross-field checks (the input of the check functions in envs/*-checks.ts). */
+export type ParsedEnv = Parsed;
 
 function deriveNetwork(env: Parsed, fail: (path: string, problem: string, fix: string) => void): EnvConfig["network"] | undefined {
   const n = env.network;
@@ -359,7 +405,7 @@ function deriveNetwork(env: Parsed, fail: (path: string, problem: string, fix: s
   if (azs.length < 2) fail("network.azs", `has ${azs.length} AZ (${JSON.stringify(azs)}); ALB, Aurora and EFS need at least 2`, `list at least two AZs of ${env.region}, e.g. ["${env.region}a", "${env.region}b"]`);
   const seen = new Set<string>();
   azs.forEach((az, i) => {
-    if (!new RegExp(`^${env.region}[a-z]$`).test(az)) fail(`network.azs[${i}]`, `"${az}" is not an AZ of region ${env.region}`, `use a zone such as "${env.region}a", or change region`);
+    checkAz(env.region, az, `network.azs[${i}]`, fail);
     if (seen.has(az)) fail(`network.azs[${i}]`, `"${az}" is listed twice`, "list each AZ once");
     seen.add(az);
   });
@@ -410,43 +456,6 @@ function deriveData(env: Parsed, fail: (path: string, problem: string, fix: stri
   return { ...env.data, redis: { ...redis, enabled: redis.enabled ?? multiReplica } };
 }
 
-/** The service catalogs: model ids, names, regions; mcpo server names. */
-function checkServices(env: Parsed, fail: (path: string, problem: string, fix: string) => void): void {
-  const { models } = env.services.litellm;
-  if (models.length === 0) fail("services.litellm.models", "is empty, so the gateway would serve no model", "list at least one Bedrock model, e.g. { name: \"claude-3-7-sonnet\", modelId: \"us.anthropic.claude-3-7-sonnet-20250219-v1:0\" }");
-  const seen = new Map<string, number>();
-  models.forEach((m, i) => {
-    const at = `services.litellm.models[${i}]`;
-    const first = seen.get(m.name);
-    if (first !== undefined) fail(`${at}.name`, `"${m.name}" is already the name of models[${first}]`, "give each model its own name");
-    else seen.set(m.name, i);
-    const parsed = BEDROCK_MODEL_ID_RE.exec(m.modelId);
-    if (!parsed) {
-      fail(`${at}.modelId`, `"${m.modelId}" is not a Bedrock model id or inference profile id`, "use [us.|eu.|apac.|global.]<provider>.<model>[:N] as listed on the Bedrock model card, e.g. \"us.anthropic.claude-3-7-sonnet-20250219-v1:0\"");
-      return;
-    }
-    const [, profile, provider] = parsed;
-    if (!(BEDROCK_PROVIDERS as readonly string[]).includes(provider!)) {
-      fail(`${at}.modelId`, `"${m.modelId}" names the unknown provider "${provider}"`, `use one of ${BEDROCK_PROVIDERS.join(", ")} (optionally after an inference profile prefix us., eu., apac. or global.)`);
-    }
-    const callRegion = m.region ?? env.region;
-    if (profile && !INFERENCE_PROFILE_PREFIXES[profile]!.test(callRegion)) {
-      fail(`${at}.region`, `inference profile "${m.modelId}" cannot be called from ${callRegion}${m.region ? "" : " (the env's region)"}`, `use the profile of that region's geography, or set region to a region the "${profile}." profile serves`);
-    }
-  });
-  for (const name of Object.keys(env.services.mcpo.servers)) {
-    if (!MCPO_SERVER_NAME_RE.test(name)) fail(`services.mcpo.servers.${name}`, `"${name}" cannot be a URL path segment and a tool-server id`, "use 1–31 lower-case letters, digits, dashes or underscores, starting with a letter");
-  }
-  const owui = env.services.openwebui;
-  if (owui.retrieval.vectorDb === "chroma" && owui.maxCount > 1) {
-    fail("services.openwebui.retrieval.vectorDb", `"chroma" keeps vectors in files under DATA_DIR, which the ${owui.maxCount} replicas allowed by services.openwebui.maxCount would write concurrently on the shared EFS`, "use \"pgvector\" (the default), or set services.openwebui.maxCount to 1");
-  }
-  if (models.some((m) => m.name === owui.retrieval.embeddingName)) {
-    fail("services.openwebui.retrieval.embeddingName", `"${owui.retrieval.embeddingName}" is also the name of a chat model in services.litellm.models`, "give the embedding model a name no chat model uses");
-  }
-  if (Object.keys(env.services.mcpo.servers).length === 0) fail("services.mcpo.servers", "is empty, so mcpo would serve no tools", "list at least one MCP server, e.g. { time: { command: \"uvx\", args: [\"mcp-server-time\"] } }");
-}
-
 /** Turns zod issues into messages that name the path, the value and the fix. */
 function describeIssue(envName: string, issue: z.core.$ZodIssue): ConfigError {
   const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") || "(root)";
@@ -467,9 +476,22 @@ function describeIssue(envName: string, issue: z.core.$ZodIssue): ConfigError {
         return new ConfigError(where, `${describeValue((issue.input as Record<string, unknown> | undefined)?.[issue.discriminator])} is not a known ${issue.discriminator}`, path.startsWith("auth") ? 'use { mode: "oauth2-proxy", idp: "cognito" }, { mode: "oidc", idp: "entra" } or { mode: "oidc", idp: "cognito" } (see envs/auth.ts)' : "see envs/schema.ts for the allowed values");
       }
       return new ConfigError(where, problem, fix ?? "see envs/schema.ts for the allowed form");
+    case "invalid_key": {
+      // A record key (e.g. a tag key) failed its own checks: report the first of them.
+      const [keyProblem, keyFix] = splitFix(issue.issues[0]?.message ?? issue.message);
+      return new ConfigError(where, withValue(keyProblem, issue.input), keyFix ?? "see envs/schema.ts for the allowed form");
+    }
     default:
-      return new ConfigError(where, problem, fix ?? "see envs/schema.ts for the allowed form");
+      return new ConfigError(where, withValue(problem, issue.input), fix ?? "see envs/schema.ts for the allowed form");
   }
+}
+
+/** `problem`, followed by the offending value when the message does not show it already. */
+function withValue(problem: string, input: unknown): string {
+  if (input === undefined || typeof input === "object") return problem;
+  const shown = JSON.stringify(input);
+  const shownAlready = problem.includes(shown) || problem.includes(String(input).slice(0, 24));
+  return shownAlready ? problem : `${problem} (got ${describeValue(input)})`;
 }
 
 function splitFix(message: string): [string, string | undefined] {
@@ -496,7 +518,11 @@ export function parseEnv(raw: unknown): EnvConfig {
   const fail = (path: string, problem: string, fix: string) => errors.push(new ConfigError(`${env.name}: ${path}`, problem, fix));
   const network = deriveNetwork(env, fail);
   const data = deriveData(env, fail);
+  if (network) checkSubnetSizes(env, network, data.redis.enabled, fail);
+  checkAlbIngress(env, fail);
+  checkDataVersions(env, fail);
   checkServices(env, fail);
+  checkAuth(env, fail);
   const auth = deriveAuth(env.auth, fail);
   if (errors.length > 0 || !network) throw new ConfigErrors(errors);
   return { ...env, network, data, auth, stateKey: `${env.state.keyPrefix}/${env.name}.tfstate` };
@@ -513,7 +539,7 @@ export function defineEnv(raw: EnvInput): EnvConfig {
 
 export const bootstrapSchema = z.strictObject({
   /** Region of the state bucket. @default "us-east-1" */
-  region: region.default("us-east-1"),
+  region: supportedRegion.default("us-east-1"),
   /** Name of the state bucket to create; S3 names are global, so there is no default. Required. */
   stateBucketName: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, {
     error: (i) => `"${String(i.input)}" is not a valid S3 bucket name. Fix: 3–63 lower-case letters, digits and dashes, e.g. "acme-owui-tfstate"`,
@@ -523,7 +549,7 @@ export const bootstrapSchema = z.strictObject({
   /** Days to keep noncurrent state versions before expiry. @default 90 */
   noncurrentVersionDays: z.number().int().min(1).max(3650).default(90),
   /** KMS key deletion window. @default 30 */
-  kmsDeletionWindowDays: z.number().int().min(7).max(30).default(30),
+  kmsDeletionWindowDays: kmsDeletionWindowDays.default(30),
   /** State keys the CI/CD role may read and write: `<keyPrefix>/*`. @default "open-webui/aws" */
   keyPrefix: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/).default("open-webui/aws"),
   /** Resource-name prefix the CI/CD deploy policy is scoped to. @default "owui-" */
@@ -535,7 +561,7 @@ export const bootstrapSchema = z.strictObject({
    */
   migrated: z.boolean().default(false),
   /** Extra tags. @default {} */
-  tags: z.record(tagKey, tagValue).default({}),
+  tags: tagsSchema.default({}),
 });
 
 export type BootstrapInput = z.input<typeof bootstrapSchema>;

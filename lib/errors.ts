@@ -23,3 +23,6 @@ export class ConfigErrors extends Error {
     this.name = "ConfigErrors";
   }
 }
+
+/** Records one problem: the config path (without the env name), what is wrong with which value, and the fix. */
+export type Fail = (path: string, problem: string, fix: string) => void;

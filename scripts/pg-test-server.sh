@@ -22,6 +22,7 @@
 #   - TLS: when openssl is available, makes a throwaway CA and a server certificate for 127.0.0.1
 #     and localhost, turns `ssl` on (plain connections are still accepted) and exports
 #     PG_TEST_CA=<CA certificate file>, so clients can test certificate verification;
+#   - PG_TEST_SSL=off starts it without TLS (for builds without SSL support);
 #   - exports PG_TEST_URL=postgresql://postgres@127.0.0.1:<port>/postgres (superuser) and
 #     PG_TEST_DIR=<temp dir> (what `stop` needs).
 # Exit status is non-zero, with the reason on stderr, when no server can be had.
@@ -133,7 +134,9 @@ host    all       all       127.0.0.1/32   scram-sha-256
 EOF
 
   local ssl_opts="" ca=""
-  if command -v openssl >/dev/null; then
+  if [[ "${PG_TEST_SSL:-on}" == "off" ]]; then
+    log "PG_TEST_SSL=off: starting without TLS"
+  elif command -v openssl >/dev/null; then
     if make_certs "$dir" >"$dir/openssl.log" 2>&1; then
       install -o "$OWNER" -m 0644 "$dir/server.crt" "$dir/data/server.crt"
       install -o "$OWNER" -m 0600 "$dir/server.key" "$dir/data/server.key"

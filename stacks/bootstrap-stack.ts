@@ -46,7 +46,14 @@ export class BootstrapStack extends TerraformStack {
     new TerraformOutput(this, "state_kms_key_arn", { value: b.stateKey.arn });
     if (b.lockTable) new TerraformOutput(this, "lock_table", { value: b.lockTable.name });
     new TerraformOutput(this, "ci_state_policy_json", { value: b.statePolicyJson, description: "Attach to the CI/CD role: read/write state and lock files" });
-    new TerraformOutput(this, "ci_plan_policy_json", { value: b.planPolicyJson, description: "Attach to the CI/CD plan role: read-only, region-bound" });
-    new TerraformOutput(this, "ci_deploy_policy_json", { value: b.deployPolicyJson, description: "Attach to the CI/CD deploy role: scoped by region, tag and name prefix" });
+    new TerraformOutput(this, "ci_plan_policy_json", { value: b.planPolicyJson, description: "Attach to the CI/CD plan and deploy roles: Describe/List/Get of the stacks' resource types" });
+    new TerraformOutput(this, "ci_deploy_policy_json", {
+      value: b.deployPolicyJson,
+      description: "The CI/CD deploy role's write policy, whole (for review; larger than one managed policy: attach ci_deploy_policy_parts_json)",
+    });
+    new TerraformOutput(this, "ci_deploy_policy_parts_json", {
+      value: b.deployPolicyPartsJson,
+      description: "ci_deploy_policy_json split into managed-policy-sized documents: attach each to the CI/CD deploy role",
+    });
   }
 }

@@ -14,7 +14,7 @@ import { Identity } from "../modules/identity/index.js";
 import { Network, type NetworkProps } from "../modules/network/index.js";
 import { Security } from "../modules/security/index.js";
 import { Observability } from "../modules/observability/index.js";
-import { Provisioning, provisioningConfigOf } from "../modules/provisioning/index.js";
+import { openWebUiTargetOf, Provisioning, provisioningConfigOf } from "../modules/provisioning/index.js";
 import { PlatformServices } from "../modules/services/index.js";
 import type { CertificateStack } from "./certificate-stack.js";
 
@@ -67,6 +67,7 @@ export class PlatformStack extends TerraformStack {
       network: this.network,
       albIngressCidrs: env.security.albIngressCidrs,
       wafEnabled: env.security.wafEnabled,
+      wafLogRetentionDays: env.logRetentionDays,
       kmsDeletionWindowDays: env.security.kmsDeletionWindowDays,
     });
     this.network.addFlowLog({
@@ -82,7 +83,8 @@ export class PlatformStack extends TerraformStack {
       security: this.security,
       config: env.data,
       logRetentionDays: env.logRetentionDays,
-      databases: ["openwebui", "litellm"],
+      // Open WebUI's vectors live in its own database (pgvector), created by db-bootstrap as the master.
+      databases: [{ name: "openwebui", extensions: env.services.openwebui.retrieval.vectorDb === "pgvector" ? ["vector"] : [] }, "litellm"],
       fileSystemConsumers: [{ name: "openwebui", path: "/app/backend/data", uid: 1000, gid: 1000 }],
     });
 
@@ -138,13 +140,13 @@ export class PlatformStack extends TerraformStack {
     }
   }
 
-  /** Cognito sign-up → SQS → SCIM worker (+ reconciler), when the env's auth section turns it on. */
+  /** Cognito sign-up → SQS → worker (+ reconciler) → Open WebUI, when the env's auth section turns it on. */
   private addProvisioning(env: EnvConfig, aws: AwsContext): Provisioning | undefined {
     const config = provisioningConfigOf(env.auth);
     if (!config) return undefined;
     const { userPool, scim } = this.identity;
-    // The schema allows provisioning only with a Cognito pool and requires SCIM for it.
-    if (!userPool || !scim) throw new Error(`${env.name}: auth.provisioning is on but the identity layer has no Cognito user pool or SCIM token`);
+    // The schema allows provisioning only with a Cognito pool.
+    if (!userPool) throw new Error(`${env.name}: auth.provisioning is on but the identity layer has no Cognito user pool`);
     return new Provisioning(this, "provisioning", {
       envName: env.name,
       aws,
@@ -152,7 +154,8 @@ export class PlatformStack extends TerraformStack {
       network: this.network,
       security: this.security,
       userPool,
-      scim: { baseUrl: `${this.services.openwebui.internalUrl}/api/v1/scim/v2`, token: scim.token },
+      // Trusted-header sign-in when Open WebUI trusts an email header (oauth2-proxy), SCIM otherwise.
+      openwebui: openWebUiTargetOf(this.services.openwebui.internalUrl, this.identity.openwebui, scim),
       observability: this.observability,
       logRetentionDays: env.logRetentionDays,
     });

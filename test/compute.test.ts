@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { EnvConfig } from "../envs/schema.js";
 import { ConfigErrors } from "../lib/errors.js";
 import { looksSecret } from "../lib/secret-names.js";
-import { Compute, validateServiceSpec, type FargateService, type ServiceSpec } from "../modules/compute/index.js";
+import { Compute, validateServiceSpec, type ComputeProps, type FargateService, type ServiceSpec } from "../modules/compute/index.js";
 import { Security } from "../modules/security/index.js";
 import { CertificateStack } from "../stacks/certificate-stack.js";
 import { PlatformStack } from "../stacks/platform-stack.js";
@@ -22,6 +22,7 @@ import {
   openWebUiServiceEnv,
   openWebUiServiceSecrets,
   policyOf,
+  ruleTable,
   synthEnvApp,
   synthPlatform,
   synthStack,
@@ -51,7 +52,7 @@ function inlinePolicy(s: Synthesized, part: string): Json[] {
 }
 
 /** A PlatformStack-like fixture with just the layers the compute layer needs. */
-function buildCompute(env: EnvConfig = ENVS.nonprod): { stack: TerraformStack; compute: Compute; security: Security } {
+function buildCompute(env: EnvConfig = ENVS.nonprod, over: Partial<ComputeProps> = {}): { stack: TerraformStack; compute: Compute; security: Security } {
   const { stack, aws, network, security } = foundationFixture(env);
   const compute = new Compute(stack, "compute", {
     envName: env.name,
@@ -61,6 +62,7 @@ function buildCompute(env: EnvConfig = ENVS.nonprod): { stack: TerraformStack; c
     hostname: env.hostname,
     certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
     logRetentionDays: env.logRetentionDays,
+    ...over,
   });
   return { stack, compute, security };
 }
@@ -387,8 +389,8 @@ describe.each([
   describe("Open WebUI ECS service", () => {
     const svc = s.resource("aws_ecs_service", "compute_openwebui");
 
-    it("runs in the private subnets behind the services security group only, without a public IP", () => {
-      expect(svc.network_configuration).toEqual({ subnets: subnetRefs("private"), security_groups: [sgRef("services")], assign_public_ip: false });
+    it("runs in the private subnets behind its own security group only, without a public IP", () => {
+      expect(svc.network_configuration).toEqual({ subnets: subnetRefs("private"), security_groups: [sgRef("service-openwebui")], assign_public_ip: false });
     });
 
     it("rolls back failed deployments with the circuit breaker", () => {
@@ -725,15 +727,55 @@ describe("service spec refusals", () => {
 });
 
 describe("an internal service", () => {
-  it("is reachable from other services on its own port, and not from the ALB", () => {
-    const { stack, compute } = buildCompute(ENVS.nonprod);
+  /** `group direction port peer` rows for the rules of the fixture (group names as in ruleTable). */
+  const rows = (s: Synthesized) => ruleTable(s).filter((r) => !r.startsWith("alb in") && !r.startsWith("client-db-bootstrap") && !r.startsWith("endpoints"));
+
+  it("is reachable only from the services that name it in serviceAccess, on its own port, and not from the ALB", () => {
+    const { stack, compute } = buildCompute(ENVS.nonprod, { serviceAccess: { caller: { services: ["gateway"] } } });
     compute.addService(gatewaySpec({ routing: { type: "internal" } }));
-    const s = synthStack(stack);
-    const services = ref(s, "aws_security_group", "security_services", "id");
-    const alb = ref(s, "aws_security_group", "security_alb", "id");
-    const ingress = s.resources("aws_vpc_security_group_ingress_rule").map(([, r]) => r).filter((r) => r.security_group_id === services && r.from_port === 4000);
-    expect(ingress).toEqual([expect.objectContaining({ referenced_security_group_id: services, to_port: 4000 })]);
-    expect(s.resources("aws_vpc_security_group_egress_rule").map(([, r]) => r).filter((r) => r.security_group_id === alb && r.referenced_security_group_id === services)).toEqual([]);
+    compute.addService(gatewaySpec({ name: "caller", port: 9000, routing: { type: "internal" } }));
+    compute.addService(gatewaySpec({ name: "bystander", port: 9100, routing: { type: "internal" } }));
+    expect(rows(synthStack(stack))).toEqual([
+      "service-bystander out tcp/443-443 0.0.0.0/0",
+      "service-caller out tcp/4000-4000 sg:service-gateway",
+      "service-caller out tcp/443-443 0.0.0.0/0",
+      "service-gateway in tcp/4000-4000 sg:service-caller",
+      "service-gateway out tcp/443-443 0.0.0.0/0",
+    ]);
+  });
+
+  it("gets the same paths whichever of caller and callee is added first", () => {
+    const { stack, compute } = buildCompute(ENVS.nonprod, { serviceAccess: { caller: { services: ["gateway"] } } });
+    compute.addService(gatewaySpec({ name: "caller", port: 9000, routing: { type: "internal" } }));
+    compute.addService(gatewaySpec({ routing: { type: "internal" } }));
+    expect(rows(synthStack(stack))).toContain("service-gateway in tcp/4000-4000 sg:service-caller");
+    expect(rows(synthStack(stack))).toContain("service-caller out tcp/4000-4000 sg:service-gateway");
+  });
+
+  it("reaches the stores it names, and EFS when it mounts it, each only from its own group", () => {
+    const { stack, compute } = buildCompute(ENVS.nonprod, { serviceAccess: { gateway: { stores: ["database"] } } });
+    compute.addService(
+      gatewaySpec({
+        routing: { type: "internal" },
+        efsMounts: [{ fileSystemId: "fs-1", fileSystemArn: "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-1", accessPointId: "fsap-1", accessPointArn: "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-1", containerPath: "/data" }],
+      }),
+    );
+    expect(rows(synthStack(stack))).toEqual([
+      "database in tcp/5432-5432 sg:service-gateway",
+      "efs in tcp/2049-2049 sg:service-gateway",
+      "service-gateway out tcp/2049-2049 sg:efs",
+      "service-gateway out tcp/443-443 0.0.0.0/0",
+      "service-gateway out tcp/5432-5432 sg:database",
+    ]);
+  });
+
+  it("refuses a caller naming an ALB-routed service (its port may trust headers a caller could forge)", () => {
+    const { compute } = buildCompute(ENVS.nonprod, { serviceAccess: { caller: { services: ["gateway"] } } });
+    compute.addService(gatewaySpec());
+    expect(() => compute.addService(gatewaySpec({ name: "caller", port: 9000, routing: { type: "internal" } }))).toThrow(/serviceAccess\.services names "gateway", which is ALB-routed/);
+    const { compute: other } = buildCompute(ENVS.nonprod, { serviceAccess: { caller: { services: ["gateway"] } } });
+    other.addService(gatewaySpec({ name: "caller", port: 9000, routing: { type: "internal" } }));
+    expect(() => other.addService(gatewaySpec())).toThrow(/"path" is ALB-routed, but caller would reach it service to service/);
   });
 });
 
@@ -774,9 +816,9 @@ describe("an accepted path-routed service with a sidecar proxy", () => {
     expect(s.resource("aws_ecs_service", "gateway").load_balancer).toEqual([{ target_group_arn: tgArn, container_name: "proxy", container_port: 4180 }]);
   });
 
-  it("opens the ALB → services path on the sidecar's target port, not the main port", () => {
+  it("opens the ALB → service path on the sidecar's target port, not the main port", () => {
     const alb = ref(s, "aws_security_group", "security_alb", "id");
-    const services = ref(s, "aws_security_group", "security_services", "id");
+    const services = ref(s, "aws_security_group", "security_service-gateway", "id");
     expect(rulesOn("aws_vpc_security_group_ingress_rule", 4180)).toEqual([
       expect.objectContaining({ security_group_id: services, referenced_security_group_id: alb, ip_protocol: "tcp", to_port: 4180 }),
     ]);
@@ -788,10 +830,11 @@ describe("an accepted path-routed service with a sidecar proxy", () => {
   });
 
   it("is not reachable from other services at all: an ALB-routed port may trust identity headers another service could forge", () => {
-    const services = ref(s, "aws_security_group", "security_services", "id");
-    const internal = s.resources("aws_vpc_security_group_ingress_rule").filter(([, r]) => r.security_group_id === services && r.referenced_security_group_id === services);
-    expect(internal).toEqual([]);
-    expect(s.resources("aws_vpc_security_group_egress_rule").filter(([, r]) => r.security_group_id === services && r.referenced_security_group_id === services)).toEqual([]);
+    const own = ref(s, "aws_security_group", "security_service-gateway", "id");
+    const alb = ref(s, "aws_security_group", "security_alb", "id");
+    const ingress = s.resources("aws_vpc_security_group_ingress_rule").filter(([, r]) => r.security_group_id === own);
+    expect(ingress.map(([, r]) => [r.referenced_security_group_id, r.to_port])).toEqual([[alb, 4180]]);
+    expect(s.resources("aws_vpc_security_group_egress_rule").filter(([, r]) => r.security_group_id === own).map(([, r]) => [r.cidr_ipv4, r.to_port])).toEqual([["0.0.0.0/0", 443]]);
   });
 
   it("runs the sidecar with a read-only root and, without scratch paths, no volume", () => {

@@ -223,6 +223,8 @@ describe.each([
         port: 5432,
         services: SERVICES.map((svc) => ({ name: svc, database: svc, role: svc, secretArn: secretRef(svc) })),
       });
+      // Plain names: no extensions in the event (nor in the triggers, below).
+      expect(event.services).toEqual(SERVICES.map((svc) => ({ name: svc, database: svc, role: svc, secretArn: secretRef(svc) })));
     });
 
     it("is invoked after every cluster instance is up", () => {
@@ -235,6 +237,7 @@ describe.each([
         services: SERVICES.join(","),
         bundle_sha256: fn.source_code_hash,
       });
+      expect(invocation.triggers).not.toHaveProperty("extensions");
     });
 
     it("may do exactly what the function needs, and no more", () => {
@@ -398,11 +401,53 @@ describe.each([
   });
 });
 
+describe("data layer: extensions in a service's database", () => {
+  const synthWith = (databases: DataProps["databases"]) => {
+    const s = synthStack(build(ENVS.nonprod, { databases }).stack);
+    const invocation = s.resource("aws_lambda_invocation");
+    const secretRef = (svc: string) => "${aws_secretsmanager_secret." + s.resources("aws_secretsmanager_secret").find(([, c]) => c.name === `owui/nonprod/${svc}/database`)![0] + ".arn}";
+    return { s, invocation, event: decodeJsonencode(invocation.input), secretRef };
+  };
+  const plain = synthWith(["openwebui", "litellm"]);
+  const vector = synthWith([{ name: "openwebui", extensions: ["vector"] }, "litellm"]);
+
+  it("are passed to db-bootstrap on that service only (the README's services[].extensions)", () => {
+    expect(vector.event.services).toEqual([
+      { name: "openwebui", database: "openwebui", role: "openwebui", secretArn: vector.secretRef("openwebui"), extensions: ["vector"] },
+      { name: "litellm", database: "litellm", role: "litellm", secretArn: vector.secretRef("litellm") },
+    ]);
+  });
+
+  it("re-run the bootstrap when they change (a trigger of their own; the services trigger keeps its value)", () => {
+    expect(vector.invocation.triggers).toMatchObject({ services: "openwebui,litellm", extensions: "openwebui:vector" });
+    expect(plain.invocation.triggers).not.toHaveProperty("extensions");
+    const { extensions: _e, ...rest } = vector.invocation.triggers as Record<string, string>;
+    expect(rest).toEqual(plain.invocation.triggers);
+    const more = synthWith([{ name: "openwebui", extensions: ["vector", "pg_trgm"] }, { name: "litellm", extensions: ["pgcrypto"] }]);
+    expect(more.invocation.triggers.extensions).toBe("openwebui:vector+pg_trgm,litellm:pgcrypto");
+    expect(more.event.services.map((x: Json) => x.extensions)).toEqual([["vector", "pg_trgm"], ["pgcrypto"]]);
+  });
+
+  it("change nothing else: `{ name }` alone is the same as the plain name", () => {
+    const same = synthWith([{ name: "openwebui" }, { name: "litellm", extensions: [] }]);
+    expect(same.invocation.input).toBe(plain.invocation.input);
+    expect(same.invocation.triggers).toEqual(plain.invocation.triggers);
+    // Same resources, only the invocation's input and triggers differ.
+    const names = (x: typeof plain) => x.s.resources("aws_secretsmanager_secret").map(([n, c]) => `${n} ${c.name}`);
+    expect(names(vector)).toEqual(names(plain));
+    expect(vector.s.resource("aws_lambda_function").source_code_hash).toBe(plain.s.resource("aws_lambda_function").source_code_hash);
+  });
+});
+
 describe("data layer input checks", () => {
   it.each([
     [{ databases: ["Lite-LLM"] }, /databases\[0\] "Lite-LLM" is not a PostgreSQL identifier db-bootstrap accepts\. Fix: match/],
     [{ databases: ["openwebui", "openwebui"] }, /databases\[1\] "openwebui" is listed twice/],
     [{ databases: [] }, /databases is empty/],
+    [{ databases: [{ name: "Open WebUI" }] }, /databases\[0\]\.name "Open WebUI" is not a PostgreSQL identifier db-bootstrap accepts/],
+    [{ databases: ["openwebui", { name: "openwebui", extensions: ["vector"] }] }, /databases\[1\]\.name "openwebui" is listed twice/],
+    [{ databases: [{ name: "openwebui", extensions: ["postgis"] }] }, /databases\[0\]\.extensions\[0\] "postgis" is not an extension db-bootstrap creates\. Fix: use one of vector, pg_trgm, pgcrypto/],
+    [{ databases: [{ name: "openwebui", extensions: ["vector", "vector"] }] }, /databases\[0\]\.extensions\[1\] "vector" is listed twice\. Fix: list each extension once/],
     [{ fileSystemConsumers: [{ name: "../etc", path: "/d", uid: 1, gid: 1 }] }, /fileSystemConsumers\[0\]\.name "\.\.\/etc" cannot name a directory/],
     [{ fileSystemConsumers: [{ name: "a", path: "/", uid: 1, gid: 1 }] }, /fileSystemConsumers\[0\]\.path "\/" is not an absolute container path/],
     [{ fileSystemConsumers: [{ name: "a", path: "/d", uid: -1, gid: 1 }] }, /fileSystemConsumers\[0\]\.uid -1 is not a POSIX id/],

@@ -189,7 +189,8 @@ describe.runIf(buildApp)("buildApp(): cdk.tf ≡ cdk.tf.json", () => {
     } finally {
       cli.cleanup();
     }
-  });
+    // The CLI starts its own process tree (pnpm, tsx, the app, the Go formatter): allow for a loaded machine.
+  }, 240_000);
 });
 
 if (!buildApp) {

@@ -24,7 +24,7 @@ import {
   dataRefOf,
   ENVS,
   envOf,
-  intendedRules,
+  intendedServiceGroupRules,
   openWebUiServiceEnv,
   openWebUiServiceSecrets,
   policyOf,
@@ -173,8 +173,8 @@ describe.each([
   });
 
   it("has exactly the intended security-group paths: the ALB reaches 4180 only, only the provisioning worker reaches 8080", () => {
-    expect(ruleTable(s)).toEqual(intendedRules(env, 4180));
-    expect(ruleTable(s).filter((r) => r.includes("8080"))).toEqual(["client-provisioning out tcp/8080-8080 sg:services", "services in tcp/8080-8080 sg:client-provisioning"]);
+    expect(ruleTable(s)).toEqual(intendedServiceGroupRules(env, 4180));
+    expect(ruleTable(s).filter((r) => r.includes("8080"))).toEqual(["client-provisioning out tcp/8080-8080 sg:service-openwebui", "service-openwebui in tcp/8080-8080 sg:client-provisioning"]);
   });
 
   it("creates the Cognito pool with the proxy's callback, the app URL as sign-out URL, refresh tokens outliving the cookie", () => {
@@ -423,7 +423,7 @@ describe.each([
   });
 
   it("has exactly the intended security-group paths: the ALB reaches 8080, other services do not", () => {
-    expect(ruleTable(s)).toEqual(intendedRules(env, 8080));
+    expect(ruleTable(s)).toEqual(intendedServiceGroupRules(env, 8080));
   });
 
   it("creates no Cognito pool; its placeholders are the SCIM token, the admin password and the Entra client secret", () => {
@@ -452,7 +452,10 @@ describe("native OIDC + Entra ID with literal ids, no role mapping, no SCIM", ()
       WEBUI_AUTH_COOKIE_SECURE: "true",
       WEBUI_SESSION_COOKIE_SECURE: "true",
       ENABLE_OAUTH_SIGNUP: "true",
-      OAUTH_MERGE_ACCOUNTS_BY_EMAIL: "false",
+      // The headless admin exists before its first OIDC sign-in, which merges by email.
+      OAUTH_MERGE_ACCOUNTS_BY_EMAIL: "true",
+      WEBUI_ADMIN_EMAIL: "owui-admins@example.com",
+      WEBUI_ADMIN_NAME: "Admin",
       OPENID_PROVIDER_URL: `https://login.microsoftonline.com/${TENANT}/v2.0/.well-known/openid-configuration`,
       OPENID_REDIRECT_URI: `https://${env.hostname}/oauth/oidc/callback`,
       OAUTH_SCOPES: "openid email profile",
@@ -522,7 +525,7 @@ describe.each([
   });
 
   it("has exactly the intended security-group paths", () => {
-    expect(ruleTable(s)).toEqual(intendedRules(env, 8080));
+    expect(ruleTable(s)).toEqual(intendedServiceGroupRules(env, 8080));
   });
 
   it("creates only the SCIM token and admin password placeholders; outputs the Cognito values", () => {
@@ -536,6 +539,6 @@ describe("the services layer merging the identity wiring", () => {
   it("the sandbox env runs the proxy mode end to end (sidecar, 4180, /ping)", () => {
     const s = synthPlatform(ENVS.sandbox);
     expect(s.resource("aws_lb_target_group", "openwebui")).toMatchObject({ port: 4180, health_check: expect.objectContaining({ path: "/ping" }) });
-    expect(ruleTable(s)).toEqual(intendedRules(ENVS.sandbox, 4180));
+    expect(ruleTable(s)).toEqual(intendedServiceGroupRules(ENVS.sandbox, 4180));
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The provisioning layer (issue #7) on the foundation fixture, with the observability layer's alarm
  * topic and a small Cognito user-pool double: every queue attribute, function setting, IAM
- * statement, wiring resource and alarm, asserted on the synthesized JSON; then the HCL gate on a
- * stack with both layers.
+ * statement, wiring resource and alarm, asserted on the synthesized JSON, on the SCIM path; what the
+ * trusted-header path (the oauth2-proxy mode) changes; which path the platform stack picks per auth
+ * mode; then the HCL gate on a stack with both layers.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -20,6 +21,7 @@ import type { SecretRef } from "../lib/refs.js";
 import type { CognitoTrigger, UserPoolOutputs } from "../modules/identity/types.js";
 import { Network } from "../modules/network/index.js";
 import { Observability } from "../modules/observability/index.js";
+import { TRUSTED_EMAIL_HEADER } from "../modules/identity/wiring.js";
 import {
   PROVISIONING_SETTINGS,
   Provisioning,
@@ -27,11 +29,12 @@ import {
   WORKER_TIMEOUT_SECONDS,
   contractEnvironment,
   contractProblems,
+  openWebUiTargetOf,
   provisioningConfigOf,
 } from "../modules/provisioning/index.js";
 import { Security } from "../modules/security/index.js";
 import { type SynthOutput, evaluateTemplate, gateOutputs, synthHcl, synthJson } from "./support/hcl-gate.js";
-import { envWith, foundationFixture, type Json, policyOf, type Synthesized, synthStack } from "./support/synth.js";
+import { ENVS, envWith, foundationFixture, type Json, policyOf, type Synthesized, synthPlatform, synthStack, withAuth } from "./support/synth.js";
 
 // ---------------------------------------------------------------------------------------------
 // Fixture
@@ -80,8 +83,12 @@ function cognitoEnv(patch: AuthPatch = () => {}): EnvConfig {
   });
 }
 
-/** The observability and provisioning layers (plus the pool double and the SCIM token secret) on a foundation. */
+/**
+ * The observability and provisioning layers (plus the pool double and the SCIM token secret) on a
+ * foundation; the SCIM path unless `over` says otherwise.
+ */
 function addLayers(stack: TerraformStack, env: EnvConfig, aws: AwsContext, network: Network, security: Security, over: Partial<ProvisioningProps> = {}) {
+  security.addServiceSecurityGroup("openwebui", 8080);
   const observability = new Observability(stack, "observability", { envName: env.name, aws, security, alarmEmails: env.observability.alarmEmails });
   const userPool = new TestUserPool(stack, "user-pool", env);
   const token = new SecretsmanagerSecret(stack, "scim-token", { name: `owui/${env.name}/openwebui/scim-token`, kmsKeyId: security.workloadKey.keyArn });
@@ -92,7 +99,7 @@ function addLayers(stack: TerraformStack, env: EnvConfig, aws: AwsContext, netwo
     network,
     security,
     userPool,
-    scim: { baseUrl: `http://openwebui.owui-${env.name}.internal:8080/api/v1/scim/v2`, token: { secretArn: token.arn, secretName: token.name } },
+    openwebui: { url: `http://openwebui.owui-${env.name}.internal:8080`, provisioning: { kind: "scim", tokenSecret: { secretArn: token.arn, secretName: token.name } } },
     observability,
     logRetentionDays: env.logRetentionDays,
     ...over,
@@ -147,7 +154,7 @@ const KEY_ARN = (s: Synthesized) => ref(s, "aws_kms_key", "security_workload-key
 
 // ---------------------------------------------------------------------------------------------
 
-describe("provisioning layer (oauth2-proxy + Cognito env, defaults)", () => {
+describe("provisioning layer (Cognito env, SCIM path, defaults)", () => {
   const env = cognitoEnv();
   const s = build(env);
   const queueArn = ref(s, "aws_sqs_queue", "provisioning_queue_", "arn");
@@ -266,9 +273,10 @@ describe("provisioning layer (oauth2-proxy + Cognito env, defaults)", () => {
 
     it("environments: exactly the contract's names", () => {
       expect(fnOf(s, "producer").environment.variables).toEqual({ QUEUE_URL: queueUrl, METRIC_NAMESPACE: METRICS.namespace });
-      expect(fnOf(s, "worker").environment.variables).toEqual({ SCIM_BASE_URL: scimBaseUrl, SCIM_TOKEN_SECRET_ARN: secretArn, METRIC_NAMESPACE: METRICS.namespace });
+      expect(fnOf(s, "worker").environment.variables).toEqual({ OPENWEBUI_PROVISIONING: "scim", SCIM_BASE_URL: scimBaseUrl, SCIM_TOKEN_SECRET_ARN: secretArn, METRIC_NAMESPACE: METRICS.namespace });
       expect(fnOf(s, "reconciler").environment.variables).toEqual({
         USER_POOL_ID: ref(s, "aws_cognito_user_pool", "user-pool", "id"),
+        OPENWEBUI_PROVISIONING: "scim",
         SCIM_BASE_URL: scimBaseUrl,
         SCIM_TOKEN_SECRET_ARN: secretArn,
         METRIC_NAMESPACE: METRICS.namespace,
@@ -278,7 +286,7 @@ describe("provisioning layer (oauth2-proxy + Cognito env, defaults)", () => {
     it.each(HANDLERS)("%s: its environment sets every required variable of ENV_CONTRACT and no unknown one", (h) => {
       const variables = fnOf(s, h).environment.variables as Record<string, string>;
       expect(contractProblems(h, variables)).toEqual([]);
-      const required = ENV_CONTRACT[h].filter((v) => v.required).map((v) => v.name);
+      const required = ENV_CONTRACT[h].filter((v) => v.required && (!v.when || v.when.value === "scim")).map((v) => v.name);
       expect(Object.keys(variables)).toEqual(expect.arrayContaining(required));
     });
 
@@ -409,12 +417,12 @@ describe("provisioning layer (oauth2-proxy + Cognito env, defaults)", () => {
       expect(groups[0]![1].description).toMatch(/SCIM to Open WebUI on 8080/);
     });
 
-    it("egress: 8080 to the services group, 443 to AWS APIs; nothing else", () => {
-      expect(rules("aws_vpc_security_group_egress_rule").sort()).toEqual(["client-provisioning tcp/443-443 0.0.0.0/0", "client-provisioning tcp/8080-8080 sg:services"]);
+    it("egress: 8080 to Open WebUI's group, 443 to AWS APIs; nothing else", () => {
+      expect(rules("aws_vpc_security_group_egress_rule").sort()).toEqual(["client-provisioning tcp/443-443 0.0.0.0/0", "client-provisioning tcp/8080-8080 sg:service-openwebui"]);
     });
 
-    it("ingress: the services group accepts it on 8080; no group accepts anything else from it", () => {
-      expect(rules("aws_vpc_security_group_ingress_rule")).toEqual(["services tcp/8080-8080 sg:client-provisioning"]);
+    it("ingress: Open WebUI's group accepts it on 8080; no group accepts anything else from it", () => {
+      expect(rules("aws_vpc_security_group_ingress_rule")).toEqual(["service-openwebui tcp/8080-8080 sg:client-provisioning"]);
     });
   });
 
@@ -482,6 +490,89 @@ describe("provisioning layer (oauth2-proxy + Cognito env, defaults)", () => {
   });
 });
 
+describe("trusted-header path (the oauth2-proxy mode: users created as a first visit through the proxy creates them)", () => {
+  const env = cognitoEnv();
+  const trusted = { openwebui: { url: "http://openwebui.owui-test.internal:8080", provisioning: { kind: "trusted-header" as const, emailHeader: TRUSTED_EMAIL_HEADER } } };
+  const s = build(env, trusted);
+  const viaSqs = [{ test: "StringEquals", variable: "kms:ViaService", values: ["sqs.us-east-1.amazonaws.com"] }];
+  const own = (h: string) => statementsOf(s, h).filter((st) => !["WriteOwnLogGroup", "WriteXRayTraces", "DecryptOwnEnvironment", "ManageVpcNetworkInterfaces", "DenyNetworkInterfacesToFunctionCode"].includes(st.sid));
+
+  it("worker and reconciler get Open WebUI's URL and the trusted header, and no SCIM variable", () => {
+    const expected = { OPENWEBUI_PROVISIONING: "trusted-header", OPENWEBUI_URL: "http://openwebui.owui-test.internal:8080", TRUSTED_EMAIL_HEADER: "X-Forwarded-Email", METRIC_NAMESPACE: METRICS.namespace };
+    expect(fnOf(s, "worker").environment.variables).toEqual(expected);
+    expect(fnOf(s, "reconciler").environment.variables).toEqual({ USER_POOL_ID: ref(s, "aws_cognito_user_pool", "user-pool", "id"), ...expected });
+    for (const h of HANDLERS) expect(contractProblems(h, fnOf(s, h).environment.variables)).toEqual([]);
+  });
+
+  it("IAM: no secretsmanager:GetSecretValue on the SCIM token, no KMS through Secrets Manager", () => {
+    expect(own("worker")).toEqual([
+      { sid: "ConsumeProvisioningQueue", effect: "Allow", actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], resources: [ref(s, "aws_sqs_queue", "provisioning_queue_", "arn")] },
+      { sid: "DecryptMessagesThroughSqs", effect: "Allow", actions: ["kms:Decrypt"], resources: [KEY_ARN(s)], condition: viaSqs },
+    ]);
+    expect(own("reconciler")).toEqual([{ sid: "ListUserPoolUsers", effect: "Allow", actions: ["cognito-idp:ListUsers"], resources: [ref(s, "aws_cognito_user_pool", "user-pool", "arn")] }]);
+    for (const h of HANDLERS) expect(JSON.stringify(statementsOf(s, h))).not.toMatch(/secretsmanager/);
+  });
+
+  it("the same network path: the provisioning group, egress 8080 to the services group only (the proxy's 4180 is not reachable)", () => {
+    const egress = s.resources("aws_vpc_security_group_egress_rule").filter(([n]) => n.includes("provisioning")).map(([, r]) => r.from_port).sort();
+    expect(egress).toEqual([443, 8080]);
+    // Unchanged from the SCIM path: a new description would replace the group (fixed name + create_before_destroy).
+    expect(s.resources("aws_security_group").find(([n]) => n.includes("provisioning"))![1].description).toBe("Provisioning worker and reconciler: SCIM to Open WebUI on 8080, HTTPS to AWS APIs");
+  });
+
+  it("the worker's description says how it creates users", () => {
+    expect(fnOf(s, "worker").description).toMatch(/by a trusted-header sign-in on port 8080 \(200 = done\)/);
+  });
+
+  it("a distinct name header is passed on; one equal to the email header is not", () => {
+    const distinct = build(env, { openwebui: { ...trusted.openwebui, provisioning: { kind: "trusted-header", emailHeader: "X-Forwarded-Email", nameHeader: "X-Forwarded-Name" } } });
+    expect(fnOf(distinct, "worker").environment.variables.TRUSTED_NAME_HEADER).toBe("X-Forwarded-Name");
+    const same = build(env, { openwebui: { ...trusted.openwebui, provisioning: { kind: "trusted-header", emailHeader: "X-Forwarded-Email", nameHeader: "x-forwarded-email" } } });
+    expect(fnOf(same, "worker").environment.variables.TRUSTED_NAME_HEADER).toBeUndefined();
+  });
+
+  it("the older scim prop still gives the SCIM path, identically", () => {
+    const older = build(env, {
+      openwebui: undefined,
+      scim: { baseUrl: "http://openwebui.owui-test.internal:8080/api/v1/scim/v2", token: { secretArn: "${aws_secretsmanager_secret.scim-token.arn}", secretName: "owui/test/openwebui/scim-token" } },
+    });
+    const current = build(env);
+    for (const h of HANDLERS) expect(fnOf(older, h).environment.variables).toEqual(fnOf(current, h).environment.variables);
+    expect(statementsOf(older, "worker")).toEqual(statementsOf(current, "worker"));
+  });
+});
+
+describe("which path the platform stack picks (openWebUiTargetOf on the identity layer's Open WebUI environment)", () => {
+  const workerEnv = (s: Synthesized) => fnOf(s, "worker").environment.variables as Record<string, string>;
+
+  it("sandbox (oauth2-proxy): trusted-header, with the header Open WebUI's task trusts, and no SCIM token read", () => {
+    const s = synthPlatform(ENVS.sandbox);
+    expect(workerEnv(s)).toMatchObject({ OPENWEBUI_PROVISIONING: "trusted-header", OPENWEBUI_URL: "http://openwebui.owui-sandbox.internal:8080", TRUSTED_EMAIL_HEADER: TRUSTED_EMAIL_HEADER });
+    expect(workerEnv(s).SCIM_BASE_URL).toBeUndefined();
+    expect(workerEnv(s).TRUSTED_NAME_HEADER).toBeUndefined();
+    const task = JSON.stringify(s.resources("aws_ecs_task_definition").map(([, t]) => t.container_definitions));
+    expect(task).toMatch(/WEBUI_AUTH_TRUSTED_EMAIL_HEADER[^X]*X-Forwarded-Email/);
+    expect(JSON.stringify(statementsOf(s, "worker"))).not.toMatch(/secretsmanager:GetSecretValue/);
+  });
+
+  it("native OIDC with Cognito: SCIM, with the identity layer's token secret", () => {
+    const s = synthPlatform(withAuth(ENVS.sandbox, { mode: "oidc", idp: "cognito", cognito: { emailDomains: ["example.com"] }, admin: { email: "owui-admins@example.com" }, provisioning: { enabled: true } }));
+    expect(workerEnv(s)).toMatchObject({ OPENWEBUI_PROVISIONING: "scim", SCIM_BASE_URL: "http://openwebui.owui-sandbox.internal:8080/api/v1/scim/v2" });
+    expect(workerEnv(s).SCIM_TOKEN_SECRET_ARN).toMatch(/^\$\{aws_secretsmanager_secret\..*scim-token.*\.arn\}$/);
+    expect(workerEnv(s).OPENWEBUI_URL).toBeUndefined();
+  });
+
+  it("openWebUiTargetOf: the trusted header decides; SCIM needs the token", () => {
+    const token = { secretArn: "arn:scim", secretName: "scim" };
+    expect(openWebUiTargetOf("http://o:8080", { environment: { WEBUI_AUTH_TRUSTED_EMAIL_HEADER: "X-Forwarded-Email", WEBUI_AUTH_TRUSTED_NAME_HEADER: "X-Forwarded-Email" } }, { token })).toEqual({
+      url: "http://o:8080",
+      provisioning: { kind: "trusted-header", emailHeader: "X-Forwarded-Email", nameHeader: "X-Forwarded-Email" },
+    });
+    expect(openWebUiTargetOf("http://o:8080", { environment: { ENABLE_OAUTH_SIGNUP: "true" } }, { token })).toEqual({ url: "http://o:8080", provisioning: { kind: "scim", tokenSecret: token } });
+    expect(() => openWebUiTargetOf("http://o:8080", { environment: {} })).toThrow(/Open WebUI trusts no email header, so users are created through SCIM, but the identity layer has no SCIM token/);
+  });
+});
+
 describe("provisioning config", () => {
   it("webhookUrl reaches the worker and the reconciler as WEBHOOK_URL, and only them", () => {
     const s = build(cognitoEnv((auth) => (auth.provisioning = { webhookUrl: "https://n8n.example.com/webhook/invite" })));
@@ -511,13 +602,32 @@ describe("provisioning config", () => {
 
 describe("refusals", () => {
   it("a SCIM base URL ending in /Users", () => {
-    expect(constructWith(() => ({ scim: { baseUrl: "http://openwebui.internal:8080/api/v1/scim/v2/Users", token: { secretArn: "arn:x", secretName: "x" } } }))).toThrow(
+    expect(constructWith(() => ({ openwebui: undefined, scim: { baseUrl: "http://openwebui.internal:8080/api/v1/scim/v2/Users", token: { secretArn: "arn:x", secretName: "x" } } }))).toThrow(
       /scim\.baseUrl "http:\/\/openwebui\.internal:8080\/api\/v1\/scim\/v2\/Users" ends in \/Users\. Fix: pass the SCIM base, e\.g\. "http:\/\/openwebui\.internal:8080\/api\/v1\/scim\/v2"/,
     );
   });
 
   it("a SCIM base that is not an http(s) URL", () => {
-    expect(constructWith(() => ({ scim: { baseUrl: "openwebui:8080/api/v1/scim/v2", token: { secretArn: "arn:x", secretName: "x" } } }))).toThrow(/scim\.baseUrl "openwebui:8080\/api\/v1\/scim\/v2" is not an http\(s\) URL/);
+    expect(constructWith(() => ({ openwebui: undefined, scim: { baseUrl: "openwebui:8080/api/v1/scim/v2", token: { secretArn: "arn:x", secretName: "x" } } }))).toThrow(/scim\.baseUrl "openwebui:8080\/api\/v1\/scim\/v2" is not an http\(s\) URL/);
+  });
+
+  it("openwebui.url with a path, on the proxy's port 4180, or not http(s)", () => {
+    const th = (url: string) => () => ({ openwebui: { url, provisioning: { kind: "trusted-header" as const, emailHeader: "X-Forwarded-Email" } } });
+    expect(constructWith(th("http://openwebui.internal:8080/api/v1/auths/signin"))).toThrow(/openwebui\.url "http:\/\/openwebui\.internal:8080\/api\/v1\/auths\/signin" has a path\. Fix: Open WebUI's base URL only \(e\.g\. "http:\/\/openwebui\.internal:8080"\)/);
+    expect(constructWith(th("http://openwebui.internal:4180"))).toThrow(/is on port 4180, oauth2-proxy's\. Fix: Open WebUI's own port 8080/);
+    expect(constructWith(th("openwebui:8080"))).toThrow(/openwebui\.url "openwebui:8080" is not an http\(s\) URL/);
+  });
+
+  it("a trusted header that is not a header name", () => {
+    expect(constructWith(() => ({ openwebui: { url: "http://o:8080", provisioning: { kind: "trusted-header", emailHeader: "X Forwarded Email" } } }))).toThrow(
+      /openwebui\.provisioning\.emailHeader "X Forwarded Email" is not an HTTP header name/,
+    );
+  });
+
+  it("both openwebui and scim, or neither", () => {
+    const token = { secretArn: "arn:x", secretName: "x" };
+    expect(constructWith(() => ({ scim: { baseUrl: "http://o:8080/api/v1/scim/v2", token } }))).toThrow(/both openwebui and scim are given/);
+    expect(constructWith(() => ({ openwebui: undefined }))).toThrow(/neither openwebui nor scim is given/);
   });
 
   it("a maximum concurrency outside the event source's 2–1000", () => {
@@ -548,8 +658,25 @@ describe("contractProblems / contractEnvironment (the synth-time env check)", ()
 
   it("names each variable the handler does not read (a typo, or another handler's)", () => {
     expect(contractProblems("worker", { ...worker, SCIM_BASEURL: "x", USER_POOL_ID: "p" })).toEqual([
-      expect.stringMatching(/^worker: SCIM_BASEURL is not a variable the worker reads, so it would be ignored\. Fix: remove it, or use one of SCIM_BASE_URL, /),
+      expect.stringMatching(/^worker: SCIM_BASEURL is not a variable the worker reads, so it would be ignored\. Fix: remove it, or use one of OPENWEBUI_PROVISIONING, SCIM_BASE_URL, /),
       expect.stringMatching(/^worker: USER_POOL_ID is not a variable the worker reads/),
+    ]);
+  });
+
+  it("a path's variables are required on that path only, and refused on the other", () => {
+    const trusted = { OPENWEBUI_PROVISIONING: "trusted-header", OPENWEBUI_URL: "http://o:8080", TRUSTED_EMAIL_HEADER: "X-Forwarded-Email" };
+    expect(contractProblems("worker", trusted)).toEqual([]);
+    expect(contractProblems("worker", { OPENWEBUI_PROVISIONING: "trusted-header" })).toEqual([
+      expect.stringMatching(/^worker: OPENWEBUI_URL is required with OPENWEBUI_PROVISIONING=trusted-header .* but is not set/),
+      expect.stringMatching(/^worker: TRUSTED_EMAIL_HEADER is required with OPENWEBUI_PROVISIONING=trusted-header/),
+    ]);
+    expect(contractProblems("worker", { ...trusted, ...worker })).toEqual([
+      "worker: SCIM_BASE_URL is read only with OPENWEBUI_PROVISIONING=scim, so it would be ignored. Fix: remove it",
+      "worker: SCIM_TOKEN_SECRET_ARN is read only with OPENWEBUI_PROVISIONING=scim, so it would be ignored. Fix: remove it",
+    ]);
+    // SCIM is the default path.
+    expect(contractProblems("worker", { TRUSTED_EMAIL_HEADER: "X-Forwarded-Email", ...worker })).toEqual([
+      "worker: TRUSTED_EMAIL_HEADER is read only with OPENWEBUI_PROVISIONING=trusted-header, so it would be ignored. Fix: remove it",
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ENVS, intendedRules, policyOf, ruleTable, synthPlatform } from "./support/synth.js";
+import { ENVS, intendedServiceGroupRules, policyOf, refOf, ruleTable, synthPlatform } from "./support/synth.js";
 
 describe.each([
   ["nonprod", ENVS.nonprod],
@@ -9,15 +9,39 @@ describe.each([
   const s = synthPlatform(env);
   const proxied = env.auth.mode === "oauth2-proxy";
 
-  it(`has exactly the intended security-group rules (the ALB reaches ${proxied ? "oauth2-proxy on 4180 only" : "Open WebUI on 8080"}; services reach each other on 4000 and 8000 only)`, () => {
-    expect(ruleTable(s)).toEqual(intendedRules(env, proxied ? 4180 : 8080));
+  it(`has exactly the intended security-group rules (one group per service; the ALB reaches ${proxied ? "oauth2-proxy on 4180 only" : "Open WebUI on 8080"})`, () => {
+    expect(ruleTable(s)).toEqual(intendedServiceGroupRules(env, proxied ? 4180 : 8080));
   });
 
-  it("lets nothing reach Open WebUI's 8080 from the services group, and (behind the proxy) only the provisioning worker's group", () => {
+  it("lets nothing reach Open WebUI's 8080 but the ALB (native OIDC) or the provisioning worker's group (behind the proxy)", () => {
     const to8080 = ruleTable(s).filter((r) => r.includes("tcp/8080-8080"));
     expect(to8080).toEqual(
-      proxied ? ["client-provisioning out tcp/8080-8080 sg:services", "services in tcp/8080-8080 sg:client-provisioning"] : ["alb out tcp/8080-8080 sg:services", "services in tcp/8080-8080 sg:alb"],
+      proxied
+        ? ["client-provisioning out tcp/8080-8080 sg:service-openwebui", "service-openwebui in tcp/8080-8080 sg:client-provisioning"]
+        : ["alb out tcp/8080-8080 sg:service-openwebui", "service-openwebui in tcp/8080-8080 sg:alb"],
     );
+  });
+
+  it("gives mcpo (third-party MCP server code) HTTPS egress and Open WebUI's calls on 8000, nothing else", () => {
+    expect(ruleTable(s).filter((r) => r.includes("service-mcpo"))).toEqual([
+      "service-mcpo in tcp/8000-8000 sg:service-openwebui",
+      "service-mcpo out tcp/443-443 0.0.0.0/0",
+      "service-openwebui out tcp/8000-8000 sg:service-mcpo",
+    ]);
+  });
+
+  it("lets only Open WebUI and LiteLLM (and db-bootstrap) reach Aurora, and only Open WebUI reach Redis and EFS", () => {
+    const from = (store: string) => ruleTable(s).filter((r) => r.startsWith(`${store} in `)).map((r) => r.split("sg:")[1]);
+    expect(from("database")).toEqual(["client-db-bootstrap", "service-litellm", "service-openwebui"]);
+    expect(from("redis")).toEqual(["service-openwebui"]);
+    expect(from("efs")).toEqual(["service-openwebui"]);
+  });
+
+  it("runs each ECS service in its own group only", () => {
+    for (const name of ["openwebui", "litellm", "mcpo"]) {
+      expect(s.resource("aws_ecs_service", `compute_${name}`).network_configuration.security_groups).toEqual([refOf(s, "aws_security_group", `security_service-${name}_`, "id")]);
+    }
+    expect(s.resources("aws_security_group").filter(([n]) => n.startsWith("security_services"))).toEqual([]);
   });
 
   it("gives every group and every rule a description", () => {
@@ -56,6 +80,7 @@ describe.each([
           `arn:\${data.aws_partition.partition.partition}:logs:us-east-1:\${data.aws_caller_identity.current.account_id}:log-group:/owui/${env.name}/*`,
           `arn:\${data.aws_partition.partition.partition}:logs:us-east-1:\${data.aws_caller_identity.current.account_id}:log-group:/aws/lambda/owui-${env.name}-*`,
           `arn:\${data.aws_partition.partition.partition}:logs:us-east-1:\${data.aws_caller_identity.current.account_id}:log-group:/aws/rds/cluster/owui-${env.name}-*`,
+          `arn:\${data.aws_partition.partition.partition}:logs:us-east-1:\${data.aws_caller_identity.current.account_id}:log-group:aws-waf-logs-owui-${env.name}`,
         ],
       },
     ]);
@@ -68,12 +93,22 @@ describe.each([
     expect(s.resources("aws_kms_alias").map(([, a]) => a.name).sort()).toEqual([`alias/owui-${env.name}-user-data`, `alias/owui-${env.name}-user-id-hmac`, `alias/owui-${env.name}-workload`]);
   });
 
-  it("creates a regional WAF web ACL with the Common and KnownBadInputs managed groups", () => {
+  it("creates a regional WAF web ACL with the Common and KnownBadInputs managed groups and the body-rule enforcer", () => {
     const acl = s.resource("aws_wafv2_web_acl");
     expect(acl.scope).toBe("REGIONAL");
     expect(acl.default_action).toEqual({ allow: {} });
     expect(acl.rule_json).toContain('"Name" = "AWSManagedRulesCommonRuleSet"');
     expect(acl.rule_json).toContain('"Name" = "AWSManagedRulesKnownBadInputsRuleSet"');
-    expect(acl.rule_json).toContain('"Name" = "SizeRestrictions_BODY"');
+    expect(acl.rule_json).toContain('"Name" = "BodyRulesOnSignInAndAdminRoutes"');
+  });
+
+  it("logs the WAF to aws-waf-logs-owui-<env>, encrypted with the workload CMK, without credential headers", () => {
+    const group = s.resource("aws_cloudwatch_log_group", "security_waf-logs");
+    expect(group).toMatchObject({ name: `aws-waf-logs-owui-${env.name}`, kms_key_id: refOf(s, "aws_kms_key", "security_workload", "arn") });
+    expect(group.retention_in_days).toBeGreaterThan(0);
+    const logging = s.resource("aws_wafv2_web_acl_logging_configuration");
+    expect(logging.resource_arn).toBe(refOf(s, "aws_wafv2_web_acl", "security_web-acl", "arn"));
+    expect(logging.log_destination_configs).toEqual([refOf(s, "aws_cloudwatch_log_group", "security_waf-logs", "arn")]);
+    expect(logging.redacted_fields).toEqual([{ single_header: { name: "authorization" } }, { single_header: { name: "cookie" } }]);
   });
 });

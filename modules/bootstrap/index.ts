@@ -14,7 +14,13 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Construct } from "constructs";
 import type { AwsContext } from "../../lib/context.js";
+import { defaultTags } from "../../lib/naming.js";
 import { accountKeyAdministration, denyInsecureTransport, policyDocument, type PolicyStatement } from "../../lib/policy.js";
+import { deployStatements, planStatements, splitForManagedPolicies, type CiPolicyContext } from "./ci-policy.js";
+import { STACK_TERRAFORM_TYPES } from "./stack-types.generated.js";
+
+/** The tag the provider's default_tags put on every project resource; the deploy policy keys on it. */
+const PROJECT_TAG = { key: "Project", value: defaultTags("bootstrap", {}).Project! };
 
 export interface BootstrapProps {
   readonly aws: AwsContext;
@@ -30,6 +36,12 @@ export interface BootstrapProps {
   readonly noncurrentVersionDays?: number;
   /** KMS deletion window. @default 30 */
   readonly kmsDeletionWindowDays?: number;
+  /**
+   * Terraform types (`aws_*`, data sources as `data.aws_*`) the CI/CD role plans and deploys; the
+   * plan and deploy policies grant exactly what these need (lib/iam-actions.ts).
+   * @default - the types the env and certificate stacks synthesize (stack-types.generated.ts)
+   */
+  readonly terraformTypes?: readonly string[];
 }
 
 export class Bootstrap extends Construct {
@@ -38,15 +50,19 @@ export class Bootstrap extends Construct {
   readonly lockTable?: DynamodbTable;
   /** JSON of the policy for reading/writing state (plan and apply). */
   readonly statePolicyJson: string;
-  /** JSON of the read-only policy a `cdktf diff` (terraform plan) role needs. */
+  /** JSON of the read-only policy a `cdktf diff` (terraform plan) role needs: Describe/List/Get of the stacks' types. */
   readonly planPolicyJson: string;
-  /** JSON of the policy a `cdktf deploy` role needs, scoped to the resource prefix and region. */
+  /**
+   * JSON of the write policy a `cdktf deploy` role needs (attach it with the plan and state policies):
+   * creates carry the project tag, changes touch only project-tagged or project-named resources.
+   */
   readonly deployPolicyJson: string;
+  /** {@link deployPolicyJson}'s statements in parts that each fit one managed policy; attach all of them. */
+  readonly deployPolicyPartsJson: string[];
 
   constructor(scope: Construct, id: string, props: BootstrapProps) {
     super(scope, id);
     const { aws } = props;
-    const arn = (service: string, resource: string, region = aws.region) => `arn:${aws.partition}:${service}:${region}:${aws.accountId}:${resource}`;
 
     this.stateKey = new KmsKey(this, "state-key", {
       description: "Terraform state encryption",
@@ -117,111 +133,12 @@ export class Bootstrap extends Construct {
     }
     this.statePolicyJson = policyDocument(this, "ci-state-policy", stateStatements).json;
 
-    const regionOnly = { test: "StringEquals", variable: "aws:RequestedRegion", values: [aws.region] };
-    // Reads cannot be scoped by resource for most Describe/List APIs; they are read-only and region-bound.
-    this.planPolicyJson = policyDocument(this, "ci-plan-policy", [
-      {
-        sid: "ReadPlatformConfiguration",
-        actions: [
-          "ec2:Describe*", "elasticloadbalancing:Describe*", "ecs:Describe*", "ecs:List*", "rds:Describe*", "rds:ListTagsForResource",
-          "elasticfilesystem:Describe*", "elasticache:Describe*", "elasticache:ListTagsForResource", "kms:DescribeKey", "kms:GetKeyPolicy",
-          "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListResourceTags", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy",
-          "secretsmanager:ListSecrets", "logs:Describe*", "logs:ListTagsForResource", "cloudwatch:Describe*", "cloudwatch:ListTagsForResource",
-          "sns:GetTopicAttributes", "sns:ListTagsForResource", "sns:GetSubscriptionAttributes", "sqs:GetQueueAttributes", "sqs:ListQueueTags",
-          "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetPolicy", "lambda:ListVersionsByFunction", "lambda:GetFunctionCodeSigningConfig",
-          "lambda:ListTags", "lambda:GetEventSourceMapping", "lambda:GetFunctionConcurrency", "cognito-idp:Describe*", "cognito-idp:GetUserPoolMfaConfig",
-          "cognito-idp:ListTagsForResource", "wafv2:Get*", "wafv2:List*", "acm:DescribeCertificate", "acm:ListTagsForCertificate",
-          "ssm:GetParameter", "ssm:GetParameters", "ssm:DescribeParameters", "ssm:ListTagsForResource", "servicediscovery:Get*", "servicediscovery:List*",
-          "application-autoscaling:Describe*", "events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource",
-          "s3:GetBucket*", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration", "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration",
-          "s3:ListBucket", "bedrock:GetModelInvocationLoggingConfiguration", "sts:GetCallerIdentity",
-        ],
-        resources: ["*"],
-        conditions: [regionOnly],
-      },
-      {
-        sid: "ReadGlobalIam",
-        actions: ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListInstanceProfilesForRole"],
-        resources: [`arn:${aws.partition}:iam::${aws.accountId}:role/${props.resourcePrefix}*`, `arn:${aws.partition}:iam::${aws.accountId}:policy/${props.resourcePrefix}*`],
-      },
-    ]).json;
-
-    const prefixed = (service: string, type: string) => arn(service, `${type}${props.resourcePrefix}*`);
-    this.deployPolicyJson = policyDocument(this, "ci-deploy-policy", [
-      {
-        sid: "ManageNetworkAndComputeInRegion",
-        // EC2/ELB/ECS/Auto Scaling create calls take no resource names to scope by; the region and
-        // the request tag Project=open-webui bound them instead.
-        actions: [
-          "ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateRouteTable", "ec2:CreateRoute", "ec2:AssociateRouteTable", "ec2:CreateInternetGateway",
-          "ec2:AttachInternetGateway", "ec2:AllocateAddress", "ec2:CreateNatGateway", "ec2:CreateSecurityGroup", "ec2:CreateVpcEndpoint", "ec2:CreateFlowLogs",
-          "ec2:CreateTags", "ec2:ModifyVpcAttribute", "ec2:ModifySubnetAttribute", "ec2:ModifyVpcEndpoint",
-          "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
-          "ec2:ModifySecurityGroupRules", "ec2:UpdateSecurityGroupRuleDescriptionsIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
-          "elasticloadbalancing:Create*", "elasticloadbalancing:Modify*", "elasticloadbalancing:AddTags", "elasticloadbalancing:SetWebAcl",
-          "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets", "ecs:CreateCluster", "ecs:CreateService", "ecs:UpdateService",
-          "ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition", "ecs:TagResource", "ecs:PutClusterCapacityProviders", "ecs:UpdateCluster",
-          "application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy", "application-autoscaling:TagResource",
-          "servicediscovery:CreatePrivateDnsNamespace", "servicediscovery:CreateHttpNamespace", "servicediscovery:TagResource", "route53:CreateHostedZone",
-          "acm:RequestCertificate", "acm:AddTagsToCertificate", "wafv2:CreateWebACL", "wafv2:UpdateWebACL", "wafv2:AssociateWebACL", "wafv2:TagResource",
-          "rds:CreateDBCluster", "rds:CreateDBInstance", "rds:CreateDBSubnetGroup", "rds:CreateDBClusterParameterGroup", "rds:ModifyDBCluster",
-          "rds:ModifyDBInstance", "rds:ModifyDBClusterParameterGroup", "rds:AddTagsToResource", "elasticfilesystem:CreateFileSystem",
-          "elasticfilesystem:CreateMountTarget", "elasticfilesystem:CreateAccessPoint", "elasticfilesystem:TagResource", "elasticfilesystem:PutLifecyclePolicy",
-          "elasticfilesystem:PutBackupPolicy", "elasticache:CreateReplicationGroup", "elasticache:CreateCacheSubnetGroup", "elasticache:ModifyReplicationGroup",
-          "elasticache:AddTagsToResource", "kms:CreateKey", "kms:TagResource", "cognito-idp:CreateUserPool", "cognito-idp:TagResource",
-          "bedrock:PutModelInvocationLoggingConfiguration",
-        ],
-        resources: ["*"],
-        conditions: [regionOnly],
-      },
-      {
-        sid: "DeleteOnlyProjectTaggedResources",
-        actions: [
-          "ec2:Delete*", "ec2:DisassociateRouteTable", "ec2:DetachInternetGateway", "ec2:ReleaseAddress", "elasticloadbalancing:Delete*",
-          "ecs:DeleteService", "ecs:DeleteCluster", "rds:DeleteDBCluster", "rds:DeleteDBInstance", "elasticfilesystem:Delete*", "elasticache:Delete*",
-          "wafv2:DeleteWebACL", "wafv2:DisassociateWebACL", "acm:DeleteCertificate", "kms:ScheduleKeyDeletion",
-        ],
-        resources: ["*"],
-        conditions: [regionOnly, { test: "StringEquals", variable: "aws:ResourceTag/Project", values: ["open-webui"] }],
-      },
-      {
-        sid: "ManagePrefixedNamedResources",
-        actions: [
-          "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:UpdateSecret", "secretsmanager:TagResource", "secretsmanager:PutResourcePolicy",
-          "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:AssociateKmsKey", "logs:TagResource", "logs:TagLogGroup",
-          "sns:CreateTopic", "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:Subscribe", "sns:Unsubscribe", "sns:TagResource",
-          "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:SetQueueAttributes", "sqs:TagQueue", "lambda:CreateFunction", "lambda:DeleteFunction",
-          "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:AddPermission", "lambda:RemovePermission", "lambda:InvokeFunction",
-          "lambda:PutFunctionConcurrency", "lambda:TagResource", "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource",
-          "ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource", "events:PutRule", "events:PutTargets", "events:DeleteRule", "events:RemoveTargets",
-          "s3:CreateBucket", "s3:PutBucket*", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration", "s3:PutObject", "s3:DeleteBucket*",
-        ],
-        resources: [
-          prefixed("secretsmanager", "secret:"), arn("logs", `log-group:/owui/*`), arn("logs", `log-group:/aws/lambda/${props.resourcePrefix}*`),
-          prefixed("sns", ""), prefixed("sqs", ""), prefixed("lambda", "function:"), prefixed("cloudwatch", "alarm:"),
-          arn("ssm", "parameter/owui/*"), prefixed("events", "rule/"), `arn:${aws.partition}:s3:::${props.resourcePrefix}*`,
-        ],
-      },
-      {
-        sid: "ManagePrefixedRoles",
-        actions: [
-          "iam:CreateRole", "iam:DeleteRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
-          "iam:TagRole", "iam:UpdateAssumeRolePolicy", "iam:CreateServiceLinkedRole",
-        ],
-        resources: [`arn:${aws.partition}:iam::${aws.accountId}:role/${props.resourcePrefix}*`, `arn:${aws.partition}:iam::${aws.accountId}:role/aws-service-role/*`],
-      },
-      {
-        sid: "PassPrefixedRolesToPlatformServices",
-        actions: ["iam:PassRole"],
-        resources: [`arn:${aws.partition}:iam::${aws.accountId}:role/${props.resourcePrefix}*`],
-        conditions: [
-          {
-            test: "StringEquals",
-            variable: "iam:PassedToService",
-            values: ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com", "vpc-flow-logs.amazonaws.com", "rds.amazonaws.com", "monitoring.rds.amazonaws.com", "bedrock.amazonaws.com"],
-          },
-        ],
-      },
-    ]).json;
+    const ci: CiPolicyContext = { partition: aws.partition, region: aws.region, accountId: aws.accountId, resourcePrefix: props.resourcePrefix, tag: PROJECT_TAG };
+    const types = props.terraformTypes ?? STACK_TERRAFORM_TYPES;
+    this.planPolicyJson = policyDocument(this, "ci-plan-policy", planStatements(ci, types)).json;
+    this.deployPolicyJson = policyDocument(this, "ci-deploy-policy", deployStatements(ci, types)).json;
+    // The whole deploy policy outgrows one managed policy (6,144 characters): the same statements,
+    // in parts that each fit one, are what a role attaches.
+    this.deployPolicyPartsJson = splitForManagedPolicies((c) => deployStatements(c, types), ci).map((part, i) => policyDocument(this, `ci-deploy-policy-part-${i + 1}`, part).json);
   }
 }

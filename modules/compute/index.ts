@@ -27,18 +27,38 @@ import type { AwsContext } from "../../lib/context.js";
 import { resourceName } from "../../lib/naming.js";
 import { denyInsecureTransport, policyDocument } from "../../lib/policy.js";
 import type { NetworkOutputs } from "../network/index.js";
-import type { Security } from "../security/index.js";
+import type { Security, StoreTarget } from "../security/index.js";
 import { FargateService, type ServiceContext } from "./service.js";
 import { validateServiceSpec, type ServiceSpec } from "./spec.js";
 
 export { FargateService } from "./service.js";
 export * from "./spec.js";
 
+/** The network paths a service needs beyond HTTPS egress (every service has that). */
+export interface ServiceNetworkAccess {
+  /** Data stores it connects to, each on its port. EFS is implied by `efsMounts`. @default - none */
+  readonly stores?: readonly StoreTarget[];
+  /** Internal services it calls, by name, on their port. @default - none */
+  readonly services?: readonly string[];
+}
+
+/**
+ * The platform's services and what each reaches (item 5 of the hardening issue): Open WebUI the
+ * stores and both internal services; LiteLLM its database only; mcpo, which runs third-party MCP
+ * server code, nothing inside the VPC. Redis is listed for Open WebUI in every env: where Redis is
+ * off, its group exists with no members, so the rule opens nothing.
+ */
+export const PLATFORM_SERVICE_ACCESS: Readonly<Record<string, ServiceNetworkAccess>> = {
+  openwebui: { stores: ["database", "redis"], services: ["litellm", "mcpo"] },
+  litellm: { stores: ["database"] },
+  mcpo: {},
+};
+
 export interface ComputeProps {
   readonly envName: string;
   readonly aws: AwsContext;
   readonly network: Pick<NetworkOutputs, "vpcId" | "publicSubnetIds" | "privateSubnetIds">;
-  /** The security layer: its groups, its CMK, and `allowAlbToServices` / `allowServiceToService` (internal services only). */
+  /** The security layer: its groups and CMK; each service gets its own group from it. */
   readonly security: Security;
   /** Public hostname; the app URL is `https://<hostname>`. */
   readonly hostname: string;
@@ -59,6 +79,12 @@ export interface ComputeProps {
   readonly containerInsights?: "enhanced" | "enabled" | "disabled";
   /** ECS Exec for every service. @default false */
   readonly enableExecuteCommand?: boolean;
+  /**
+   * What each service may reach, by service name; a service not listed gets HTTPS egress only
+   * (plus the ALB path when routed, and EFS when it mounts it).
+   * @default PLATFORM_SERVICE_ACCESS
+   */
+  readonly serviceAccess?: Readonly<Record<string, ServiceNetworkAccess>>;
 }
 
 /** What other layers may use of the compute layer. */
@@ -86,7 +112,8 @@ export class Compute extends Construct implements ComputeOutputs {
   readonly appUrl: string;
   readonly namespaceName: string;
   private readonly services: FargateService[] = [];
-  private readonly ctx: ServiceContext;
+  /** What every service shares; addService adds the service's own security group. */
+  private readonly ctx: Omit<ServiceContext, "servicesSecurityGroupId">;
   private readonly props: ComputeProps;
 
   constructor(scope: Construct, id: string, props: ComputeProps) {
@@ -159,7 +186,6 @@ export class Compute extends Construct implements ComputeOutputs {
       clusterArn: this.cluster.arn,
       clusterName: this.cluster.name,
       privateSubnetIds: props.network.privateSubnetIds,
-      servicesSecurityGroupId: security.servicesSecurityGroup.securityGroupId,
       vpcId: props.network.vpcId,
       kmsKeyArn: security.workloadKey.keyArn,
       logRetentionDays: props.logRetentionDays,
@@ -171,27 +197,50 @@ export class Compute extends Construct implements ComputeOutputs {
 
   /**
    * Creates a service from a spec, after validating it (and against the services already added):
-   * opens exactly its ports in the security chain and claims its ALB route.
+   * gives it its own security group with exactly the paths `serviceAccess` names (and EFS when it
+   * mounts it), and claims its ALB route.
    */
   addService(spec: ServiceSpec): FargateService {
     validateServiceSpec(spec, this.services.map((s) => s.spec));
-    const withExec = { ...spec, enableExecuteCommand: spec.enableExecuteCommand ?? this.props.enableExecuteCommand ?? false };
-    const service = new FargateService(this, spec.name, withExec, this.ctx);
     const { security } = this.props;
-    if (spec.routing.type === "internal") {
-      // Only internal services are reached by other services, on their own port. An ALB-routed
-      // service is not: behind a proxy sidecar its port trusts identity headers, which another
-      // service could forge. Other clients get their own group (security.addClientSecurityGroup).
-      security.allowServiceToService(spec.port, spec.name);
-    } else {
-      // The ALB reaches the target port only (a routed sidecar's, when there is one).
-      security.allowAlbToServices(spec.targetPort ?? spec.port, spec.name);
+    const access = this.accessOf(spec.name);
+    const declared = access.services ?? [];
+    // Paths to the internal services added before this one, and from the clients added before it
+    // (order-independent). An ALB-routed service is reached from the ALB only: behind a proxy
+    // sidecar its port trusts identity headers another service could forge; a client that must
+    // reach it gets its own group (security.addClientSecurityGroup).
+    const servers = this.services.filter((s) => declared.includes(s.spec.name));
+    const clients = this.services.filter((s) => (this.accessOf(s.spec.name).services ?? []).includes(spec.name));
+    const routedServer = servers.find((s) => s.spec.routing.type !== "internal");
+    if (routedServer) {
+      throw new Error(`services.${spec.name}: serviceAccess.services names "${routedServer.spec.name}", which is ALB-routed and reachable from the ALB only. Fix: remove it, or give the caller its own client group`);
     }
+    if (spec.routing.type !== "internal" && clients.length > 0) {
+      throw new Error(`services.${spec.name}.routing: "${spec.routing.type}" is ALB-routed, but ${clients.map((c) => c.spec.name).join(", ")} would reach it service to service. Fix: make it internal, or remove it from their serviceAccess.services`);
+    }
+
+    const group = security.addServiceSecurityGroup(spec.name, spec.port);
+    const withExec = { ...spec, enableExecuteCommand: spec.enableExecuteCommand ?? this.props.enableExecuteCommand ?? false };
+    const service = new FargateService(this, spec.name, withExec, { ...this.ctx, servicesSecurityGroupId: group.securityGroupId /* the service's own group */ });
+
+    if (spec.routing.type !== "internal") {
+      // The ALB reaches the target port only (a routed sidecar's, when there is one).
+      security.allowAlbToService(spec.name, spec.targetPort ?? spec.port);
+    }
+    const stores = new Set<StoreTarget>([...(access.stores ?? []), ...((spec.efsMounts ?? []).length > 0 ? (["efs"] as const) : [])]);
+    for (const store of stores) security.allowServiceToStore(spec.name, store);
+    for (const server of servers) security.allowServiceToService(spec.name, server.spec.name);
+    for (const client of clients) security.allowServiceToService(client.spec.name, spec.name);
+
     if (spec.routing.type === "default") {
       this.httpsListener.putDefaultAction([{ type: "forward", targetGroupArn: service.targetGroup!.arn }]);
     }
     this.services.push(service);
     return service;
+  }
+
+  private accessOf(name: string): ServiceNetworkAccess {
+    return (this.props.serviceAccess ?? PLATFORM_SERVICE_ACCESS)[name] ?? {};
   }
 
   /** Names of the ECS services created so far. */

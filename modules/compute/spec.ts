@@ -3,6 +3,7 @@
  * refusal names the field (`services.<name>.<field>`), the bad value and the fix.
  */
 import { ConfigError, ConfigErrors } from "../../lib/errors.js";
+import { fargateSizeProblem } from "../../lib/aws-limits.js";
 import { imageProblem, PIN_FIX } from "../../lib/image.js";
 import type { ParameterRef, SecretRef } from "../../lib/refs.js";
 import { looksSecret } from "../../lib/secret-names.js";
@@ -116,23 +117,6 @@ export interface ServiceSpec extends ContainerSpec {
   readonly enableExecuteCommand?: boolean;
 }
 
-/** Fargate's CPU → allowed memory (MiB) table. */
-const FARGATE_MEMORY: Readonly<Record<number, readonly number[]>> = {
-  256: [512, 1024, 2048],
-  512: range(1024, 4096, 1024),
-  1024: range(2048, 8192, 1024),
-  2048: range(4096, 16384, 1024),
-  4096: range(8192, 30720, 1024),
-  8192: range(16384, 61440, 4096),
-  16384: range(32768, 122880, 8192),
-};
-
-function range(from: number, to: number, step: number): number[] {
-  const out: number[] = [];
-  for (let v = from; v <= to; v += step) out.push(v);
-  return out;
-}
-
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
 
 /** Validates a spec; throws {@link ConfigErrors} listing every problem. */
@@ -144,12 +128,8 @@ export function validateServiceSpec(spec: ServiceSpec, otherServices: readonly S
   if (!NAME_RE.test(spec.name)) fail("name", `"${spec.name}" is not a valid service name`, "use 1–31 lower-case letters, digits or dashes, starting with a letter");
   if (otherServices.some((o) => o.name === spec.name)) fail("name", `"${spec.name}" is already a service`, "give each service its own name");
 
-  const memories = FARGATE_MEMORY[spec.cpu];
-  if (!memories) {
-    fail("cpu", `${spec.cpu} is not a Fargate CPU size`, `use one of ${Object.keys(FARGATE_MEMORY).join(", ")}`);
-  } else if (!memories.includes(spec.memoryMiB)) {
-    fail("memoryMiB", `${spec.memoryMiB} MiB is not valid with cpu ${spec.cpu}`, `use ${memories[0]}–${memories.at(-1)} MiB in steps of ${(memories[1] ?? memories[0]!) - memories[0]!}`);
-  }
+  const size = fargateSizeProblem(spec.cpu, spec.memoryMiB);
+  if (size) fail(...size);
 
   const containers: [string, ContainerSpec][] = [["", spec], ...(spec.sidecars ?? []).map((c, i): [string, ContainerSpec] => [`sidecars[${i}].`, c])];
   const ports = new Map<number, string>();

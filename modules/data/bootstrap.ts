@@ -25,6 +25,19 @@ export interface RedisBootstrapTarget {
   readonly secret: SecretRef;
 }
 
+/** A service's database, and the PostgreSQL extensions db-bootstrap creates in it. */
+export interface DatabaseSpec {
+  /** Service name; its database and login role are named the same. */
+  readonly name: string;
+  /**
+   * Extensions created in the service's database by the master user (`CREATE EXTENSION IF NOT
+   * EXISTS … SCHEMA public`), e.g. `["vector"]`; only those db-bootstrap knows
+   * (functions/db-bootstrap/src/event.ts, KNOWN_EXTENSIONS).
+   * @default []
+   */
+  readonly extensions?: readonly string[];
+}
+
 export interface DatabaseBootstrapProps {
   readonly envName: string;
   readonly aws: AwsContext;
@@ -37,7 +50,7 @@ export interface DatabaseBootstrapProps {
   /** What must be up before the invocation: the cluster instances (the writer). */
   readonly waitFor: readonly ITerraformDependable[];
   /** Services that get a database, a login role and a secret; database and role are named like the service. */
-  readonly services: readonly string[];
+  readonly services: readonly DatabaseSpec[];
   /** @default - no cache */
   readonly redis?: RedisBootstrapTarget;
 }
@@ -52,7 +65,7 @@ export class DatabaseBootstrap extends Construct {
     const { envName, key, database, redis } = props;
     const functionName = resourceName(envName, "db-bootstrap");
     this.secrets = Object.fromEntries(
-      props.services.map((service) => [
+      props.services.map(({ name: service }) => [
         service,
         emptySecret(this, `secret-${service}`, {
           name: `owui/${envName}/${service}/database`,
@@ -80,7 +93,18 @@ export class DatabaseBootstrap extends Construct {
       statements: bootstrapStatements(props.aws.region, key, database.masterSecretArn, Object.values(this.secrets), redis),
     });
 
-    const services = props.services.map((s) => ({ name: s, database: s, role: s, secretArn: this.secrets[s]!.secretArn }));
+    const services = props.services.map(({ name, extensions = [] }) => ({
+      name,
+      database: name,
+      role: name,
+      secretArn: this.secrets[name]!.secretArn,
+      ...(extensions.length > 0 ? { extensions } : {}),
+    }));
+    // `openwebui:vector,litellm:pg_trgm+pgcrypto`; absent while no service has extensions.
+    const extensions = props.services
+      .filter((s) => (s.extensions ?? []).length > 0)
+      .map((s) => `${s.name}:${s.extensions!.join("+")}`)
+      .join(",");
     this.invocation = new LambdaInvocation(this, "invocation", {
       functionName: this.function.functionName,
       // Per functions/db-bootstrap/README.md; `redis` is read by the cache step (see redis.ts).
@@ -93,7 +117,9 @@ export class DatabaseBootstrap extends Construct {
       }),
       triggers: {
         cluster_endpoint: database.endpoint,
-        services: props.services.join(","),
+        services: props.services.map((s) => s.name).join(","),
+        // A new extension re-runs the bootstrap (the input changes too).
+        ...(extensions ? { extensions } : {}),
         bundle_sha256: bundle.sha256,
         ...(redis ? { redis_replication_group: redis.replicationGroupId } : {}),
       },

@@ -6,16 +6,18 @@
  */
 import { Construct } from "constructs";
 import type { EnvConfig } from "../../envs/schema.js";
+import { IDENTIFIER, KNOWN_EXTENSIONS } from "../../functions/db-bootstrap/src/event.js";
 import type { AwsContext } from "../../lib/context.js";
 import type { SecretRef } from "../../lib/refs.js";
 import type { NetworkOutputs } from "../network/index.js";
 import type { Security } from "../security/index.js";
 import { AuroraPostgres, POSTGRES_PORT, type DatabaseOutputs } from "./aurora.js";
-import { DatabaseBootstrap } from "./bootstrap.js";
+import { DatabaseBootstrap, type DatabaseSpec } from "./bootstrap.js";
 import { SharedFileSystem, type FileSystemConsumer, type FileSystemOutputs } from "./efs.js";
 import { RedisCache, type RedisOutputs } from "./redis.js";
 
 export type { DatabaseOutputs } from "./aurora.js";
+export type { DatabaseSpec } from "./bootstrap.js";
 export type { AccessPointRef, FileSystemConsumer, FileSystemOutputs } from "./efs.js";
 export type { RedisOutputs } from "./redis.js";
 
@@ -29,8 +31,14 @@ export interface DataProps {
   readonly config: EnvConfig["data"];
   /** Retention of the RDS, Redis and db-bootstrap log groups, in days. */
   readonly logRetentionDays: number;
-  /** Services that get their own database, login role and secret, e.g. `["openwebui", "litellm"]`. */
-  readonly databases: readonly string[];
+  /**
+   * Services that get their own database, login role and secret, e.g. `["openwebui", "litellm"]`.
+   * An entry may instead be `{ name, extensions }` to have db-bootstrap create PostgreSQL
+   * extensions in that service's database as the master user, e.g.
+   * `{ name: "openwebui", extensions: ["vector"] }` for Open WebUI's pgvector (its own role may not
+   * create it). Extensions: only those db-bootstrap knows (`vector`, `pg_trgm`, `pgcrypto`).
+   */
+  readonly databases: readonly (string | DatabaseSpec)[];
   /** One EFS access point (directory `/<name>`, fixed POSIX user) per consumer. */
   readonly fileSystemConsumers: readonly FileSystemConsumer[];
 }
@@ -46,7 +54,7 @@ export interface DataOutputs {
 }
 
 /** PostgreSQL identifiers db-bootstrap accepts (functions/db-bootstrap/src/event.ts). */
-const SERVICE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const SERVICE_NAME = IDENTIFIER;
 const CONSUMER_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 export class Data extends Construct implements DataOutputs {
@@ -93,7 +101,7 @@ export class Data extends Construct implements DataOutputs {
       ]),
       database: this.aurora,
       waitFor: this.aurora.instances,
-      services: props.databases,
+      services: props.databases.map(databaseSpec),
       redis: this.cache,
     });
     this.databaseSecrets = this.bootstrap.secrets;
@@ -111,13 +119,26 @@ export class Data extends Construct implements DataOutputs {
   }
 }
 
+/** `"litellm"` → `{ name: "litellm", extensions: [] }`. */
+function databaseSpec(entry: string | DatabaseSpec): Required<DatabaseSpec> {
+  return typeof entry === "string" ? { name: entry, extensions: [] } : { name: entry.name, extensions: entry.extensions ?? [] };
+}
+
 /** Refuses, at synth, what would fail at apply (bad names, duplicates, root or relative paths). */
 function validate(path: string, props: DataProps): void {
   const problems: string[] = [];
   if (props.databases.length === 0) problems.push("databases is empty. Fix: list the services that need a database, e.g. [\"openwebui\", \"litellm\"]");
-  props.databases.forEach((s, i) => {
-    if (!SERVICE_NAME.test(s)) problems.push(`databases[${i}] "${s}" is not a PostgreSQL identifier db-bootstrap accepts. Fix: match ${SERVICE_NAME.source}, e.g. "openwebui"`);
-    if (props.databases.indexOf(s) !== i) problems.push(`databases[${i}] "${s}" is listed twice. Fix: list each service once`);
+  const names = props.databases.map((d) => databaseSpec(d).name);
+  props.databases.forEach((entry, i) => {
+    const { name: s, extensions } = databaseSpec(entry);
+    const at = typeof entry === "string" ? `databases[${i}]` : `databases[${i}].name`;
+    if (typeof s !== "string" || !SERVICE_NAME.test(s)) problems.push(`${at} ${JSON.stringify(s)} is not a PostgreSQL identifier db-bootstrap accepts. Fix: match ${SERVICE_NAME.source}, e.g. "openwebui"`);
+    if (names.indexOf(s) !== i) problems.push(`${at} "${s}" is listed twice. Fix: list each service once`);
+    extensions.forEach((x, j) => {
+      const xat = `databases[${i}].extensions[${j}]`;
+      if (!KNOWN_EXTENSIONS.includes(x)) problems.push(`${xat} ${JSON.stringify(x)} is not an extension db-bootstrap creates. Fix: use one of ${KNOWN_EXTENSIONS.join(", ")}`);
+      else if (extensions.indexOf(x) !== j) problems.push(`${xat} "${x}" is listed twice. Fix: list each extension once`);
+    });
   });
   props.fileSystemConsumers.forEach((c, i) => {
     const at = `fileSystemConsumers[${i}]`;

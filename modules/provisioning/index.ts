@@ -1,7 +1,8 @@
 /**
  * Provisioning layer: Cognito sign-ups become Open WebUI users (issue #7). A PostConfirmation
  * trigger (producer) puts each confirmed sign-up on an encrypted SQS queue; a worker in the VPC
- * creates the user through Open WebUI's SCIM API; after 5 failed receives a message moves to a DLQ
+ * creates the user in Open WebUI (through its SCIM API in the native OIDC modes, by the
+ * trusted-header sign-in a first visit makes in the oauth2-proxy mode); after 5 failed receives a message moves to a DLQ
  * that alarms; an hourly reconciler re-derives the truth from the user pool. The Lambda code and its
  * contract live in functions/provisioning (README there); this layer deploys it.
  */
@@ -22,7 +23,7 @@ import { NodeFunction, type NodeFunctionVpcConfig } from "../../lib/node-functio
 import { denyInsecureTransport, policyDocument, type PolicyStatement } from "../../lib/policy.js";
 import type { SecretRef } from "../../lib/refs.js";
 import type { AuthConfig, ProvisioningConfig } from "../../envs/auth.js";
-import type { UserPoolOutputs } from "../identity/types.js";
+import type { OpenWebUiAuth, ScimOutputs, UserPoolOutputs } from "../identity/types.js";
 import type { NetworkOutputs } from "../network/index.js";
 import type { ObservabilityOutputs } from "../observability/index.js";
 import type { KeyRef, Security, SecurityGroupRef } from "../security/index.js";
@@ -33,18 +34,69 @@ export { contractEnvironment, contractProblems } from "./environment.js";
 /** The three functions of the pipeline (the package's pre-sign-up handler belongs to the identity layer). */
 export type PipelineHandler = Extract<HandlerName, "producer" | "worker" | "reconciler">;
 
-/** Where the worker and the reconciler create users: Open WebUI's SCIM 2.0 API. */
+/**
+ * How the worker and the reconciler create users in Open WebUI (the functions'
+ * `OPENWEBUI_PROVISIONING`; functions/provisioning/README.md):
+ *  - `scim`: `POST /api/v1/scim/v2/Users` with the `SCIM_TOKEN` bearer token. For Open WebUI's native
+ *    OIDC modes, whose sign-in merges a SCIM-created user by email.
+ *  - `trusted-header`: `POST /api/v1/auths/signin` with `<emailHeader>: <email>`, the request a first
+ *    visit through oauth2-proxy makes. For the oauth2-proxy mode, where a SCIM-created user has no
+ *    auth record and trusted-header sign-in refuses it forever (CONTRACTS, v0.10.2).
+ */
+export type OpenWebUiProvisioning =
+  | {
+      readonly kind: "scim";
+      /**
+       * The secret holding Open WebUI's `SCIM_TOKEN` (identity layer `ScimOutputs.token`), encrypted
+       * with the workload CMK. Only the worker and the reconciler may read it.
+       */
+      readonly tokenSecret: SecretRef;
+    }
+  | {
+      readonly kind: "trusted-header";
+      /** Open WebUI's `WEBUI_AUTH_TRUSTED_EMAIL_HEADER` (identity layer `TRUSTED_EMAIL_HEADER`, `X-Forwarded-Email`). */
+      readonly emailHeader: string;
+      /** Open WebUI's `WEBUI_AUTH_TRUSTED_NAME_HEADER`, passed on only when it differs from `emailHeader`. */
+      readonly nameHeader?: string;
+    };
+
+/** Open WebUI as the worker and the reconciler reach it. */
+export interface OpenWebUiTarget {
+  /**
+   * Open WebUI's own base URL, reachable from the private subnets on its port 8080, no path: the
+   * Open WebUI service's internal URL, `http://openwebui.owui-<env>.internal:8080`. Never the
+   * proxy's 4180 or the ALB: nothing is sent through the proxy.
+   */
+  readonly url: string;
+  readonly provisioning: OpenWebUiProvisioning;
+}
+
+/** @deprecated `openwebui: { url, provisioning: { kind: "scim", tokenSecret } }`; still accepted, same result. */
 export interface ScimTarget {
-  /**
-   * SCIM base URL without `/Users`, reachable from the private subnets, e.g.
-   * `http://openwebui.owui-<env>.internal:8080/api/v1/scim/v2` (the Open WebUI service's internal URL).
-   */
+  /** SCIM base URL without `/Users`, e.g. `http://openwebui.owui-<env>.internal:8080/api/v1/scim/v2`. */
   readonly baseUrl: string;
-  /**
-   * The secret holding Open WebUI's `SCIM_TOKEN` (identity layer `ScimOutputs.token`), encrypted
-   * with the workload CMK. Only the worker and the reconciler may read it.
-   */
+  /** The secret holding Open WebUI's `SCIM_TOKEN`. */
   readonly token: SecretRef;
+}
+
+/** Open WebUI's SCIM API under its base URL. */
+export const SCIM_PATH = "/api/v1/scim/v2";
+
+/**
+ * The target matching what the identity layer configured Open WebUI with: trusted-header when its
+ * environment sets `WEBUI_AUTH_TRUSTED_EMAIL_HEADER` (the oauth2-proxy mode, where SCIM-created
+ * users cannot sign in), SCIM otherwise (then `scim`, the identity layer's `ScimOutputs`, is needed).
+ */
+export function openWebUiTargetOf(url: string, auth: Pick<OpenWebUiAuth, "environment">, scim?: Pick<ScimOutputs, "token">): OpenWebUiTarget {
+  const emailHeader = auth.environment.WEBUI_AUTH_TRUSTED_EMAIL_HEADER;
+  if (emailHeader) {
+    const nameHeader = auth.environment.WEBUI_AUTH_TRUSTED_NAME_HEADER;
+    return { url, provisioning: { kind: "trusted-header", emailHeader, ...(nameHeader ? { nameHeader } : {}) } };
+  }
+  if (!scim) {
+    throw new Error("provisioning: Open WebUI trusts no email header, so users are created through SCIM, but the identity layer has no SCIM token. Fix: enable auth.scim");
+  }
+  return { url, provisioning: { kind: "scim", tokenSecret: scim.token } };
 }
 
 export interface ProvisioningProps {
@@ -64,8 +116,13 @@ export interface ProvisioningProps {
   readonly security: Pick<Security, "workloadKey" | "addClientSecurityGroup">;
   /** The Cognito user pool: the producer becomes its PostConfirmation trigger; the reconciler lists its users. */
   readonly userPool: Pick<UserPoolOutputs, "userPoolId" | "userPoolArn" | "addTrigger">;
-  /** Open WebUI's SCIM API and its bearer-token secret. */
-  readonly scim: ScimTarget;
+  /**
+   * Open WebUI's base URL and how users are created there ({@link openWebUiTargetOf} derives it
+   * from the identity layer). Give this or the older `scim`, not both.
+   */
+  readonly openwebui?: OpenWebUiTarget;
+  /** @deprecated the SCIM path as props gave it before `openwebui`: the same as `openwebui.provisioning.kind = "scim"`. */
+  readonly scim?: ScimTarget;
   /** The alarm topic: the DLQ, EnqueueFailed and ReconcileFailed alarms notify it (ALARM and OK). */
   readonly observability: Pick<ObservabilityOutputs, "alarmTopicArn">;
   /** Retention of the three functions' log groups, in days (a CloudWatch Logs retention period). */
@@ -134,8 +191,8 @@ export class Provisioning extends Construct implements ProvisioningOutputs {
 
   constructor(scope: Construct, id: string, props: ProvisioningProps) {
     super(scope, id);
-    checkProps(this, props);
-    const { envName, aws, config, scim } = props;
+    const target = checkProps(this, props);
+    const { envName, aws, config } = props;
     const key = props.security.workloadKey;
     const S = PROVISIONING_SETTINGS;
     const name = (...parts: string[]) => resourceName(envName, "provisioning", ...parts);
@@ -159,23 +216,36 @@ export class Provisioning extends Construct implements ProvisioningOutputs {
     });
 
     // --- Functions ----------------------------------------------------------------------------
+    // The description predates the trusted-header path and stays as it is on both: a new description
+    // replaces the group, and its fixed name with create_before_destroy makes that replacement fail.
     const clientGroup = props.security.addClientSecurityGroup("provisioning", "Provisioning worker and reconciler: SCIM to Open WebUI on 8080, HTTPS to AWS APIs", [
-      { target: "services", port: 8080 },
+      { target: "service", service: "openwebui", port: 8080 },
     ]);
     const vpc: NodeFunctionVpcConfig = { subnetIds: props.network.privateSubnetIds, securityGroupIds: [clientGroup.securityGroupId] };
-    const scimEnvironment = {
-      SCIM_BASE_URL: scim.baseUrl,
-      SCIM_TOKEN_SECRET_ARN: scim.token.secretArn,
-      ...(config.webhookUrl ? { WEBHOOK_URL: config.webhookUrl } : {}),
-      METRIC_NAMESPACE: METRICS.namespace,
-    };
     const via = (service: "sqs" | "secretsmanager"): PolicyStatement["conditions"] => [
       { test: "StringEquals", variable: "kms:ViaService", values: [`${service}.${aws.region}.amazonaws.com`] },
     ];
-    const readScimToken: PolicyStatement[] = [
-      { sid: "ReadScimToken", actions: ["secretsmanager:GetSecretValue"], resources: [scim.token.secretArn] },
-      { sid: "DecryptScimTokenThroughSecretsManager", actions: ["kms:Decrypt"], resources: [key.keyArn], conditions: via("secretsmanager") },
-    ];
+    // The worker's and reconciler's way to Open WebUI: environment and, for SCIM only, the token's IAM.
+    const clientEnvironment: Record<string, string> = {
+      ...(target.kind === "scim"
+        ? { OPENWEBUI_PROVISIONING: "scim", SCIM_BASE_URL: target.scimBaseUrl, SCIM_TOKEN_SECRET_ARN: target.tokenSecret.secretArn }
+        : {
+            OPENWEBUI_PROVISIONING: "trusted-header",
+            OPENWEBUI_URL: target.url,
+            TRUSTED_EMAIL_HEADER: target.emailHeader,
+            ...(target.nameHeader ? { TRUSTED_NAME_HEADER: target.nameHeader } : {}),
+          }),
+      ...(config.webhookUrl ? { WEBHOOK_URL: config.webhookUrl } : {}),
+      METRIC_NAMESPACE: METRICS.namespace,
+    };
+    const readScimToken: PolicyStatement[] =
+      target.kind === "scim"
+        ? [
+            { sid: "ReadScimToken", actions: ["secretsmanager:GetSecretValue"], resources: [target.tokenSecret.secretArn] },
+            { sid: "DecryptScimTokenThroughSecretsManager", actions: ["kms:Decrypt"], resources: [key.keyArn], conditions: via("secretsmanager") },
+          ]
+        : [];
+    const how = target.kind === "scim" ? "through SCIM (201 or 409 = done)" : "by a trusted-header sign-in on port 8080 (200 = done)";
     const fn = (handler: PipelineHandler, description: string, rest: { environment: Record<string, string>; reservedConcurrency: number; vpc?: NodeFunctionVpcConfig; statements: PolicyStatement[] }) =>
       new NodeFunction(this, handler, {
         name: name(handler),
@@ -198,8 +268,8 @@ export class Provisioning extends Construct implements ProvisioningOutputs {
         { sid: "EncryptMessagesThroughSqs", actions: ["kms:GenerateDataKey", "kms:Decrypt"], resources: [key.keyArn], conditions: via("sqs") },
       ],
     });
-    this.worker = fn("worker", "Creates each queued sign-up in Open WebUI through SCIM (201 or 409 = done); failures are retried, then dead-lettered", {
-      environment: scimEnvironment,
+    this.worker = fn("worker", `Creates each queued sign-up in Open WebUI ${how}; failures are retried, then dead-lettered`, {
+      environment: clientEnvironment,
       // Never below the event source's maximum concurrency, or the poller's invocations are throttled.
       reservedConcurrency: config.maxConcurrency,
       vpc,
@@ -214,8 +284,8 @@ export class Provisioning extends Construct implements ProvisioningOutputs {
       ],
     });
     this.reconciler = fn("reconciler", "Hourly: ensures every confirmed Cognito user exists in Open WebUI (heals lost events and dead-lettered users)", {
-      environment: { USER_POOL_ID: props.userPool.userPoolId, ...scimEnvironment },
-      // One run at a time: overlapping runs would only repeat each other's SCIM calls.
+      environment: { USER_POOL_ID: props.userPool.userPoolId, ...clientEnvironment },
+      // One run at a time: overlapping runs would only repeat each other's calls to Open WebUI.
       reservedConcurrency: S.reconciler.reservedConcurrency,
       vpc,
       statements: [{ sid: "ListUserPoolUsers", actions: ["cognito-idp:ListUsers"], resources: [props.userPool.userPoolArn] }, ...readScimToken],
@@ -326,28 +396,64 @@ function emf(handler: PipelineHandler, metricName: string) {
   return { namespace: METRICS.namespace, metricName, dimensions: { [METRICS.dimensionName]: handler }, statistic: "Sum" as const };
 }
 
-/** Refuses props that would deploy but not work, naming the prop, the value and the fix. */
-function checkProps(scope: Construct, props: ProvisioningProps): void {
+/** The path the functions are given, from the props (checked). */
+type ResolvedTarget =
+  | { readonly kind: "scim"; readonly scimBaseUrl: string; readonly tokenSecret: SecretRef }
+  | { readonly kind: "trusted-header"; readonly url: string; readonly emailHeader: string; readonly nameHeader?: string };
+
+/** RFC 9110 field-name (a token), as the functions check it. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function httpUrl(value: string): URL | undefined {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:" ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Refuses props that would deploy but not work, naming the prop, the value and the fix; returns the path. */
+function checkProps(scope: Construct, props: ProvisioningProps): ResolvedTarget {
   const problems: string[] = [];
-  const { config, scim } = props;
+  const { config, scim, openwebui } = props;
   if (!Number.isInteger(config.maxConcurrency) || config.maxConcurrency < 2 || config.maxConcurrency > 1000) {
     problems.push(`config.maxConcurrency is ${config.maxConcurrency}. Fix: a whole number from 2 to 1000 (the SQS event source's maximum concurrency range)`);
   }
-  if (!Token.isUnresolved(scim.baseUrl)) {
-    let url: URL | undefined;
-    try {
-      url = new URL(scim.baseUrl);
-    } catch {
-      url = undefined;
+  let target: ResolvedTarget | undefined;
+  if (openwebui && scim) {
+    problems.push("both openwebui and scim are given. Fix: pass only openwebui (scim is its older SCIM-only form)");
+  } else if (scim) {
+    if (!Token.isUnresolved(scim.baseUrl)) {
+      const url = httpUrl(scim.baseUrl);
+      if (!url) problems.push(`scim.baseUrl "${scim.baseUrl}" is not an http(s) URL. Fix: e.g. "http://openwebui.owui-<env>.internal:8080${SCIM_PATH}"`);
+      else if (/\/Users\/*$/i.test(url.pathname)) problems.push(`scim.baseUrl "${scim.baseUrl}" ends in /Users. Fix: pass the SCIM base, e.g. "${scim.baseUrl.replace(/\/Users\/*$/i, "")}"`);
     }
-    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-      problems.push(`scim.baseUrl "${scim.baseUrl}" is not an http(s) URL. Fix: e.g. "http://openwebui.owui-<env>.internal:8080/api/v1/scim/v2"`);
-    } else if (/\/Users\/*$/i.test(url.pathname)) {
-      problems.push(`scim.baseUrl "${scim.baseUrl}" ends in /Users. Fix: pass the SCIM base, e.g. "${scim.baseUrl.replace(/\/Users\/*$/i, "")}"`);
+    target = { kind: "scim", scimBaseUrl: scim.baseUrl, tokenSecret: scim.token };
+  } else if (openwebui) {
+    const { url, provisioning: p } = openwebui;
+    if (!Token.isUnresolved(url)) {
+      const parsed = httpUrl(url);
+      if (!parsed) problems.push(`openwebui.url "${url}" is not an http(s) URL. Fix: Open WebUI's internal URL, e.g. "http://openwebui.owui-<env>.internal:8080"`);
+      else if (parsed.pathname !== "/" || parsed.search) problems.push(`openwebui.url "${url}" has a path. Fix: Open WebUI's base URL only (e.g. "${parsed.origin}"); the functions add ${p.kind === "scim" ? SCIM_PATH : "/api/v1/auths/signin"}`);
+      else if (parsed.port === "4180") problems.push(`openwebui.url "${url}" is on port 4180, oauth2-proxy's. Fix: Open WebUI's own port 8080 (the worker plays the proxy's part and sends nothing through it)`);
     }
+    const base = url.replace(/\/+$/, "");
+    if (p.kind === "scim") {
+      target = { kind: "scim", scimBaseUrl: `${base}${SCIM_PATH}`, tokenSecret: p.tokenSecret };
+    } else {
+      for (const [name, value] of [["emailHeader", p.emailHeader], ["nameHeader", p.nameHeader]] as const) {
+        if (value !== undefined && !HEADER_NAME.test(value)) problems.push(`openwebui.provisioning.${name} "${value}" is not an HTTP header name. Fix: Open WebUI's WEBUI_AUTH_TRUSTED_${name === "emailHeader" ? "EMAIL" : "NAME"}_HEADER, e.g. "X-Forwarded-Email"`);
+      }
+      const distinctName = p.nameHeader && p.nameHeader.toLowerCase() !== p.emailHeader.toLowerCase() ? p.nameHeader : undefined;
+      target = { kind: "trusted-header", url: base, emailHeader: p.emailHeader, ...(distinctName ? { nameHeader: distinctName } : {}) };
+    }
+  } else {
+    problems.push("neither openwebui nor scim is given. Fix: pass openwebui: openWebUiTargetOf(<Open WebUI internal URL>, identity.openwebui, identity.scim)");
   }
   if (props.network.privateSubnetIds.length === 0) problems.push("network.privateSubnetIds is empty. Fix: pass the network layer's private subnets");
-  if (problems.length > 0) throw new Error(`Provisioning ${scope.node.path}: ${problems.join("; ")}`);
+  if (problems.length > 0 || !target) throw new Error(`Provisioning ${scope.node.path}: ${problems.join("; ")}`);
+  return target;
 }
 
 /** The `auth` section's provisioning settings, or undefined when the env has no Cognito pool or provisioning is off. */

@@ -1,7 +1,8 @@
 /**
  * Security layer: the workload CMK (RDS, EFS, Secrets Manager, SQS, SNS, logs), the per-user chat
  * encryption keys (HMAC key for user ids, CMK for data keys), the security-group chain
- * ALB → services → data stores, the emptied default security group, and an optional WAFv2 web ACL.
+ * ALB → one group per service → data stores, the emptied default security group, and an optional
+ * WAFv2 web ACL with its KMS-encrypted log group.
  */
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
@@ -9,13 +10,17 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { Wafv2WebAcl } from "@cdktf/provider-aws/lib/wafv2-web-acl";
-import { Fn } from "cdktf";
+import type { Wafv2WebAcl } from "@cdktf/provider-aws/lib/wafv2-web-acl";
 import { Construct } from "constructs";
+import { LOG_RETENTION_DAYS } from "../../envs/schema.js";
 import type { AwsContext } from "../../lib/context.js";
+import { ConfigError } from "../../lib/errors.js";
 import { resourceName } from "../../lib/naming.js";
 import { accountKeyAdministration, policyDocument, type PolicyStatement } from "../../lib/policy.js";
 import type { NetworkOutputs } from "../network/index.js";
+import { addAlbWebAcl, wafLogGroupName } from "./waf.js";
+
+export * from "./waf.js";
 
 export interface SecurityProps {
   readonly envName: string;
@@ -25,6 +30,8 @@ export interface SecurityProps {
   readonly albIngressCidrs: readonly string[];
   /** Create a WAFv2 web ACL for the ALB. @default true */
   readonly wafEnabled?: boolean;
+  /** Days to keep the WAF's request logs (a CloudWatch Logs retention period). @default 90 */
+  readonly wafLogRetentionDays?: number;
   /** KMS deletion window in days (7–30). @default 30 */
   readonly kmsDeletionWindowDays?: number;
 }
@@ -50,19 +57,27 @@ export interface SecurityOutputs {
   /** Symmetric CMK that wraps each user's data key (disaster recovery copy). */
   readonly userDataKey: KeyRef;
   readonly albSecurityGroup: SecurityGroupRef;
-  readonly servicesSecurityGroup: SecurityGroupRef;
   readonly databaseSecurityGroup: SecurityGroupRef;
   readonly efsSecurityGroup: SecurityGroupRef;
   readonly redisSecurityGroup: SecurityGroupRef;
   /** WAFv2 web ACL ARN when enabled. */
   readonly webAclArn?: string;
+  /** The WAF's log group (`aws-waf-logs-owui-<env>`) when the WAF is enabled. */
+  readonly webAclLogGroupName?: string;
 }
 
+/** A data store's group, and the port it listens on. */
+export type StoreTarget = "database" | "redis" | "efs";
+export const STORE_PORTS: Readonly<Record<StoreTarget, number>> = { database: 5432, efs: 2049, redis: 6379 };
+const STORE_WHAT: Readonly<Record<StoreTarget, string>> = { database: "PostgreSQL", efs: "NFS", redis: "Redis TLS" };
+
 /** A store or service group a client group may reach. */
-export interface ClientTarget {
-  readonly target: "database" | "services" | "redis" | "efs";
-  readonly port: number;
-}
+export type ClientTarget =
+  | { readonly target: StoreTarget; readonly port: number }
+  /** One service's group, on one of its ports (registered with `addServiceSecurityGroup`). */
+  | { readonly target: "service"; readonly service: string; readonly port: number }
+  /** The one service whose main port is `port` (prefer naming the service). */
+  | { readonly target: "services"; readonly port: number };
 
 const HTTPS_ANYWHERE = "0.0.0.0/0";
 
@@ -71,16 +86,21 @@ export class Security extends Construct implements SecurityOutputs {
   readonly userIdHmacKey: KeyRef;
   readonly userDataKey: KeyRef;
   readonly albSecurityGroup: SecurityGroupRef;
-  readonly servicesSecurityGroup: SecurityGroupRef;
   readonly databaseSecurityGroup: SecurityGroupRef;
   readonly efsSecurityGroup: SecurityGroupRef;
   readonly redisSecurityGroup: SecurityGroupRef;
   readonly webAcl?: Wafv2WebAcl;
   readonly webAclArn?: string;
+  readonly webAclLogGroupName?: string;
+  /** WCUs the web ACL's rules use, when the WAF is enabled. */
+  readonly webAclWcu?: number;
   private readonly name: (...parts: string[]) => string;
   private readonly vpcId: string;
-  private readonly albPorts = new Set<number>();
-  private readonly internalPorts = new Set<number>();
+  private readonly serviceGroups = new Map<string, { readonly group: SecurityGroupRef; readonly port: number }>();
+  /** Client targets naming a service that has no group yet. */
+  private readonly pendingClients: { readonly id: string; readonly client: SecurityGroupRef; readonly target: Extract<ClientTarget, { target: "service" | "services" }> }[] = [];
+  /** Paths opened so far (`from→to:port`): each opens once. */
+  private readonly paths = new Set<string>();
 
   constructor(scope: Construct, id: string, props: SecurityProps) {
     super(scope, id);
@@ -91,6 +111,12 @@ export class Security extends Construct implements SecurityOutputs {
     this.vpcId = props.network.vpcId;
     const { aws } = props;
     const deletionWindowInDays = props.kmsDeletionWindowDays ?? 30;
+    const wafEnabled = props.wafEnabled ?? true;
+    const wafLogRetentionDays = props.wafLogRetentionDays ?? 90;
+    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(wafLogRetentionDays)) {
+      throw new ConfigError(`${props.envName}: security.wafLogRetentionDays`, `${wafLogRetentionDays} is not a CloudWatch Logs retention period`, `use one of ${LOG_RETENTION_DAYS.join(", ")}`);
+    }
+    const logGroupArn = (name: string) => `arn:${aws.partition}:logs:${aws.region}:${aws.accountId}:log-group:${name}`;
 
     // --- KMS --------------------------------------------------------------------------------
     const keyAdmin = accountKeyAdministration(aws.partition, aws.accountId, ["kms:RotateKeyOnDemand", "kms:GenerateMac", "kms:VerifyMac"]);
@@ -104,10 +130,12 @@ export class Security extends Construct implements SecurityOutputs {
           test: "ArnLike",
           variable: "kms:EncryptionContext:aws:logs:arn",
           values: [
-            `arn:${aws.partition}:logs:${aws.region}:${aws.accountId}:log-group:/owui/${props.envName}/*`,
-            `arn:${aws.partition}:logs:${aws.region}:${aws.accountId}:log-group:/aws/lambda/${this.name()}-*`,
+            logGroupArn(`/owui/${props.envName}/*`),
+            logGroupArn(`/aws/lambda/${this.name()}-*`),
             // RDS names its log groups itself: /aws/rds/cluster/<cluster id>/postgresql.
-            `arn:${aws.partition}:logs:${aws.region}:${aws.accountId}:log-group:/aws/rds/cluster/${this.name()}-*`,
+            logGroupArn(`/aws/rds/cluster/${this.name()}-*`),
+            // WAF logs only to log groups named aws-waf-logs-*.
+            ...(wafEnabled ? [logGroupArn(wafLogGroupName(this.name()))] : []),
           ],
         },
       ],
@@ -147,113 +175,131 @@ export class Security extends Construct implements SecurityOutputs {
     });
 
     // --- Security groups ----------------------------------------------------------------------
-    const sg = (id: string, description: string): SecurityGroupRef => ({
-      securityGroupId: new SecurityGroup(this, id, {
-        name: this.name(id),
-        description,
-        vpcId: props.network.vpcId,
-        tags: { Name: this.name(id) },
-        lifecycle: { createBeforeDestroy: true },
-      }).id,
-    });
-    this.albSecurityGroup = sg("alb", "Internet-facing ALB: HTTPS (and HTTP redirect) from allowed CIDRs");
-    this.servicesSecurityGroup = sg("services", "ECS services: from the ALB and from each other, on service ports");
-    this.databaseSecurityGroup = sg("database", "Aurora PostgreSQL: 5432 from ECS services only");
-    this.efsSecurityGroup = sg("efs", "EFS mount targets: NFS 2049 from ECS services only");
-    this.redisSecurityGroup = sg("redis", "Redis: 6379 from ECS services only");
+    this.albSecurityGroup = this.group("alb", "Internet-facing ALB: HTTPS (and HTTP redirect) from allowed CIDRs");
+    // Descriptions unchanged since the groups were created: a new description replaces a group, and
+    // these have fixed names with create_before_destroy.
+    this.databaseSecurityGroup = this.group("database", "Aurora PostgreSQL: 5432 from ECS services only");
+    this.efsSecurityGroup = this.group("efs", "EFS mount targets: NFS 2049 from ECS services only");
+    this.redisSecurityGroup = this.group("redis", "Redis: 6379 from ECS services only");
 
     props.albIngressCidrs.forEach((cidr, i) => {
       this.ingress(`alb-https-${i}`, this.albSecurityGroup, 443, `HTTPS from allowed CIDR ${cidr}`, { cidrIpv4: cidr });
       this.ingress(`alb-http-${i}`, this.albSecurityGroup, 80, `HTTP from allowed CIDR ${cidr}, redirected to HTTPS only`, { cidrIpv4: cidr });
     });
 
-    this.egress("services-https-out", this.servicesSecurityGroup, 443, "HTTPS to AWS APIs, endpoints, IdP and registries", { cidrIpv4: HTTPS_ANYWHERE });
-    this.storePath("database", this.databaseSecurityGroup, 5432, "PostgreSQL");
-    this.storePath("efs", this.efsSecurityGroup, 2049, "NFS");
-    this.storePath("redis", this.redisSecurityGroup, 6379, "Redis TLS");
-
     new DefaultSecurityGroup(this, "default-sg", { vpcId: props.network.vpcId, tags: { Name: this.name("default-unused") } });
 
     // --- WAF ------------------------------------------------------------------------------------
-    if (props.wafEnabled ?? true) {
-      const visibility = (metric: string) => ({ SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: metric });
-      const managed = (name: string, priority: number, overrides: string[]) => ({
-        Name: name,
-        Priority: priority,
-        OverrideAction: { None: {} },
-        Statement: {
-          ManagedRuleGroupStatement: {
-            VendorName: "AWS",
-            Name: name,
-            ...(overrides.length > 0 ? { RuleActionOverrides: overrides.map((o) => ({ Name: o, ActionToUse: { Count: {} } })) } : {}),
-          },
-        },
-        VisibilityConfig: visibility(name),
-      });
-      this.webAcl = new Wafv2WebAcl(this, "web-acl", {
-        name: this.name("alb"),
-        description: "AWS managed Common and KnownBadInputs rule groups in front of Open WebUI",
-        scope: "REGIONAL",
-        defaultAction: { allow: {} },
-        // rule_json keeps the nested WAF statement a plain JSON value (the provider types `statement` as any).
-        ruleJson: Fn.jsonencode([
-          // Chat prompts and file uploads exceed the Common set's 8 KB body limit: count, don't block.
-          managed("AWSManagedRulesCommonRuleSet", 10, ["SizeRestrictions_BODY"]),
-          managed("AWSManagedRulesKnownBadInputsRuleSet", 20, []),
-        ]),
-        visibilityConfig: { sampledRequestsEnabled: true, cloudwatchMetricsEnabled: true, metricName: this.name("alb") },
-      });
-      this.webAclArn = this.webAcl.arn;
+    if (wafEnabled) {
+      const waf = addAlbWebAcl(this, { namePrefix: this.name(), aws, kmsKeyArn: this.workloadKey.keyArn, logRetentionDays: wafLogRetentionDays });
+      this.webAcl = waf.webAcl;
+      this.webAclArn = waf.webAcl.arn;
+      this.webAclLogGroupName = waf.logGroup.name;
+      this.webAclWcu = waf.wcu;
     }
   }
 
-  /** Lets the ALB reach services on `port` (and only there): ALB egress + services ingress. */
-  allowAlbToServices(port: number, description: string): void {
-    if (this.albPorts.has(port)) return;
-    this.albPorts.add(port);
-    this.egress(`alb-to-services-${port}`, this.albSecurityGroup, port, `To ECS services: ${description}`, { referencedSecurityGroupId: this.servicesSecurityGroup.securityGroupId });
-    this.ingress(`services-from-alb-${port}`, this.servicesSecurityGroup, port, `From the ALB: ${description}`, { referencedSecurityGroupId: this.albSecurityGroup.securityGroupId });
+  /**
+   * A service's own group (`owui-<env>-service-<name>`): HTTPS egress only until paths are opened
+   * with `allowAlbToService`, `allowServiceToStore` and `allowServiceToService`. `port` is the
+   * service's main port, which `addClientSecurityGroup` targets.
+   */
+  addServiceSecurityGroup(service: string, port: number): SecurityGroupRef {
+    if (this.serviceGroups.has(service)) throw new Error(`${this.node.path}: service "${service}" already has a security group. Fix: give each service a unique name`);
+    // name_prefix: Terraform adds a unique suffix, so create_before_destroy can replace the group.
+    const group = this.group(`service-${service}`, `ECS service ${service}: only the paths it needs`, { namePrefix: `${this.name(service)}-` });
+    this.serviceGroups.set(service, { group, port });
+    this.egress(`service-${service}-https-out`, group, 443, `${service}: HTTPS to AWS APIs, endpoints, IdP and registries`, { cidrIpv4: HTTPS_ANYWHERE });
+    // Client groups created before this service that target it.
+    const waiting = this.pendingClients.filter(({ target: t }) => (t.target === "service" ? t.service === service : t.port === port));
+    for (const p of waiting) {
+      this.clientPath(p.id, p.client, service, group, p.target.port);
+      this.pendingClients.splice(this.pendingClients.indexOf(p), 1);
+    }
+    return group;
   }
 
-  /** Lets services reach each other on `port` (service discovery / Service Connect traffic). */
-  allowServiceToService(port: number, description: string): void {
-    if (this.internalPorts.has(port)) return;
-    this.internalPorts.add(port);
-    this.egress(`services-to-services-${port}`, this.servicesSecurityGroup, port, `To other services: ${description}`, { referencedSecurityGroupId: this.servicesSecurityGroup.securityGroupId });
-    this.ingress(`services-from-services-${port}`, this.servicesSecurityGroup, port, `From other services: ${description}`, { referencedSecurityGroupId: this.servicesSecurityGroup.securityGroupId });
+  /** A service's group, from `addServiceSecurityGroup`. */
+  serviceSecurityGroup(service: string): SecurityGroupRef {
+    return this.service(service).group;
+  }
+
+  /** Lets the ALB reach a service on `port` (its target port) and only there: ALB egress + the service's ingress. */
+  allowAlbToService(service: string, port: number): void {
+    const group = this.serviceSecurityGroup(service);
+    if (!this.once(`alb→${service}:${port}`)) return;
+    this.egress(`alb-to-${service}-${port}`, this.albSecurityGroup, port, `To ${service} on its target port ${port}`, { referencedSecurityGroupId: group.securityGroupId });
+    this.ingress(`${service}-from-alb-${port}`, group, port, `From the ALB on ${service}'s target port ${port}`, { referencedSecurityGroupId: this.albSecurityGroup.securityGroupId });
+  }
+
+  /** Lets a service reach a data store on the store's port: the service's egress + the store's ingress. */
+  allowServiceToStore(service: string, store: StoreTarget): void {
+    const group = this.serviceSecurityGroup(service);
+    const port = STORE_PORTS[store];
+    if (!this.once(`${service}→${store}:${port}`)) return;
+    this.egress(`${service}-to-${store}`, group, port, `${service}: ${STORE_WHAT[store]} to the ${store} group`, { referencedSecurityGroupId: this.targetGroup(store).securityGroupId });
+    this.ingress(`${store}-from-${service}`, this.targetGroup(store), port, `${STORE_WHAT[store]} from ${service}`, { referencedSecurityGroupId: group.securityGroupId });
+  }
+
+  /** Lets `client` reach the internal service `server` on the server's main port, and nothing else reach it. */
+  allowServiceToService(client: string, server: string): void {
+    const from = this.serviceSecurityGroup(client);
+    const to = this.service(server);
+    if (!this.once(`${client}→${server}:${to.port}`)) return;
+    this.egress(`${client}-to-${server}-${to.port}`, from, to.port, `${client}: to ${server} on ${to.port}`, { referencedSecurityGroupId: to.group.securityGroupId });
+    this.ingress(`${server}-from-${client}-${to.port}`, to.group, to.port, `From ${client} on ${server}'s port ${to.port}`, { referencedSecurityGroupId: from.securityGroupId });
   }
 
   /**
    * A security group for a client of the platform's stores and services (e.g. a Lambda function in
    * the VPC): egress to each target on its port (plus HTTPS for AWS APIs), and the matching ingress
-   * on the target group. Returns the new group.
+   * on the target group. A service target whose service has no group yet opens when the service is
+   * added (`addServiceSecurityGroup`). Returns the new group.
    */
   addClientSecurityGroup(id: string, description: string, targets: readonly ClientTarget[]): SecurityGroupRef {
-    const client: SecurityGroupRef = {
-      securityGroupId: new SecurityGroup(this, `client-${id}`, {
-        name: this.name(id),
-        description,
-        vpcId: this.vpcId,
-        tags: { Name: this.name(id) },
-        lifecycle: { createBeforeDestroy: true },
-      }).id,
-    };
+    const client = this.group(`client-${id}`, description, { name: this.name(id) });
     this.egress(`${id}-https-out`, client, 443, `${id}: HTTPS to AWS APIs and endpoints`, { cidrIpv4: HTTPS_ANYWHERE });
     for (const t of targets) {
-      const target = this.targetGroup(t.target);
-      this.egress(`${id}-to-${t.target}-${t.port}`, client, t.port, `${id}: to ${t.target} on ${t.port}`, { referencedSecurityGroupId: target.securityGroupId });
-      this.ingress(`${t.target}-from-${id}-${t.port}`, target, t.port, `From ${id} on ${t.port}`, { referencedSecurityGroupId: client.securityGroupId });
+      if (t.target !== "service" && t.target !== "services") {
+        this.clientPath(id, client, t.target, this.targetGroup(t.target), t.port);
+        continue;
+      }
+      const hits = [...this.serviceGroups].filter(([name, s]) => (t.target === "service" ? name === t.service : s.port === t.port));
+      if (hits.length > 1) {
+        throw new Error(`${this.node.path}: client "${id}" targets "the service on port ${t.port}", which matches ${hits.map(([n]) => n).join(", ")}. Fix: name it, { target: "service", service: "<name>", port: ${t.port} }`);
+      }
+      if (hits.length === 1) this.clientPath(id, client, hits[0]![0], hits[0]![1].group, t.port);
+      else this.pendingClients.push({ id, client, target: t });
     }
     return client;
   }
 
-  private targetGroup(target: ClientTarget["target"]): SecurityGroupRef {
-    return { database: this.databaseSecurityGroup, services: this.servicesSecurityGroup, redis: this.redisSecurityGroup, efs: this.efsSecurityGroup }[target];
+  private clientPath(id: string, client: SecurityGroupRef, name: string, target: SecurityGroupRef, port: number): void {
+    this.egress(`${id}-to-${name}-${port}`, client, port, `${id}: to ${name} on ${port}`, { referencedSecurityGroupId: target.securityGroupId });
+    this.ingress(`${name}-from-${id}-${port}`, target, port, `From ${id} on ${port}`, { referencedSecurityGroupId: client.securityGroupId });
   }
 
-  private storePath(id: string, target: SecurityGroupRef, port: number, what: string): void {
-    this.egress(`services-to-${id}`, this.servicesSecurityGroup, port, `${what} to the ${id} group`, { referencedSecurityGroupId: target.securityGroupId });
-    this.ingress(`${id}-from-services`, target, port, `${what} from ECS services`, { referencedSecurityGroupId: this.servicesSecurityGroup.securityGroupId });
+  private service(name: string): { readonly group: SecurityGroupRef; readonly port: number } {
+    const entry = this.serviceGroups.get(name);
+    if (!entry) throw new Error(`${this.node.path}: no security group for service "${name}". Fix: add the service (compute.addService) before opening paths to it`);
+    return entry;
+  }
+
+  private targetGroup(target: StoreTarget): SecurityGroupRef {
+    return { database: this.databaseSecurityGroup, redis: this.redisSecurityGroup, efs: this.efsSecurityGroup }[target];
+  }
+
+  private once(path: string): boolean {
+    if (this.paths.has(path)) return false;
+    this.paths.add(path);
+    return true;
+  }
+
+  private group(id: string, description: string, naming: { readonly name: string } | { readonly namePrefix: string } = { name: this.name(id) }): SecurityGroupRef {
+    const tag = "name" in naming ? naming.name : naming.namePrefix.replace(/-$/, "");
+    return {
+      securityGroupId: new SecurityGroup(this, id, { ...naming, description, vpcId: this.vpcId, tags: { Name: tag }, lifecycle: { createBeforeDestroy: true } }).id,
+    };
   }
 
   private ingress(id: string, group: SecurityGroupRef, port: number, description: string, peer: { cidrIpv4?: string; referencedSecurityGroupId?: string }) {

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import { BEDROCK_MODEL_ID_RE, type BedrockModelConfig } from "../../envs/schema.js";
 import type { AwsContext } from "../../lib/context.js";
+import { ConfigError } from "../../lib/errors.js";
 
 /** One catalog entry with its region resolved and its id split into profile prefix and base model id. */
 export interface ResolvedModel {
@@ -21,7 +22,7 @@ export interface ResolvedModel {
 export function resolveModels(models: readonly BedrockModelConfig[], defaultRegion: string): ResolvedModel[] {
   return models.map((m) => {
     const parsed = BEDROCK_MODEL_ID_RE.exec(m.modelId);
-    if (!parsed) throw new Error(`services.litellm.models: "${m.modelId}" is not a Bedrock model id (the env schema should have refused it)`);
+    if (!parsed) throw new ConfigError("services.litellm.models", `"${m.modelId}" is not a Bedrock model id`, "parse the env with parseEnv (envs/schema.ts), which refuses it with the entry's index");
     const profile = parsed[1];
     return { name: m.name, modelId: m.modelId, region: m.region ?? defaultRegion, profile, foundationModelId: profile ? m.modelId.slice(profile.length + 1) : m.modelId };
   });

@@ -212,40 +212,6 @@ export function ruleTable(s: Synthesized): string[] {
 }
 
 /**
- * The platform's intended security-group paths: the ALB reaches services only on `albTargetPort`
- * (Open WebUI's 8080, or oauth2-proxy's 4180); services reach each other only on the internal
- * services' ports (LiteLLM 4000, mcpo 8000); the stores only from services and db-bootstrap.
- */
-export function intendedRules(env: EnvConfig, albTargetPort: number): string[] {
-  const endpoints = Object.values(env.network.interfaceEndpoints).some(Boolean);
-  return [
-    ...env.security.albIngressCidrs.flatMap((c) => [`alb in tcp/443-443 ${c}`, `alb in tcp/80-80 ${c}`]),
-    `alb out tcp/${albTargetPort}-${albTargetPort} sg:services`,
-    `services in tcp/${albTargetPort}-${albTargetPort} sg:alb`,
-    "services in tcp/4000-4000 sg:services",
-    "services out tcp/4000-4000 sg:services",
-    "services in tcp/8000-8000 sg:services",
-    "services out tcp/8000-8000 sg:services",
-    "services out tcp/443-443 0.0.0.0/0",
-    "services out tcp/5432-5432 sg:database",
-    "database in tcp/5432-5432 sg:services",
-    "services out tcp/2049-2049 sg:efs",
-    "efs in tcp/2049-2049 sg:services",
-    "services out tcp/6379-6379 sg:redis",
-    "redis in tcp/6379-6379 sg:services",
-    ...(endpoints ? [`endpoints in tcp/443-443 ${env.network.vpcCidr}`] : []),
-    // The data layer's db-bootstrap function, a client group of its own:
-    "client-db-bootstrap out tcp/443-443 0.0.0.0/0",
-    "client-db-bootstrap out tcp/5432-5432 sg:database",
-    "database in tcp/5432-5432 sg:client-db-bootstrap",
-    // The provisioning layer's worker and reconciler (Cognito envs): Open WebUI's SCIM API on 8080.
-    ...("provisioning" in env.auth && env.auth.provisioning.enabled
-      ? ["client-provisioning out tcp/443-443 0.0.0.0/0", "client-provisioning out tcp/8080-8080 sg:services", "services in tcp/8080-8080 sg:client-provisioning"]
-      : []),
-  ].sort();
-}
-
-/**
  * The auth variables the identity layer gives Open WebUI for `env.auth` (names; the identity test
  * asserts the values): the intended sets, written out independently of the wiring.
  */
@@ -307,3 +273,31 @@ export const SCIM_PROXY_AUTH = {
   scim: { exposeThroughProxy: true },
   proxy: { skipAuthRoutes: ["POST=^/api/v1/scim/v2/Users$", "GET=^/api/v1/scim/v2/Users/[\\w-]+$"] },
 } as const;
+
+/**
+ * The platform's intended security-group paths with one group per service: the ALB reaches Open
+ * WebUI only on `albTargetPort` (its 8080, or oauth2-proxy's 4180); Open WebUI reaches Aurora,
+ * Redis, EFS, LiteLLM (4000) and mcpo (8000); LiteLLM reaches Aurora; mcpo reaches nothing in the
+ * VPC; every service has HTTPS egress; the stores accept only those services and db-bootstrap.
+ */
+export function intendedServiceGroupRules(env: EnvConfig, albTargetPort: number): string[] {
+  const endpoints = Object.values(env.network.interfaceEndpoints).some(Boolean);
+  const path = (from: string, to: string, port: number) => [`${from} out tcp/${port}-${port} sg:${to}`, `${to} in tcp/${port}-${port} sg:${from}`];
+  return [
+    ...env.security.albIngressCidrs.flatMap((c) => [`alb in tcp/443-443 ${c}`, `alb in tcp/80-80 ${c}`]),
+    ...path("alb", "service-openwebui", albTargetPort),
+    ...["openwebui", "litellm", "mcpo"].map((s) => `service-${s} out tcp/443-443 0.0.0.0/0`),
+    ...path("service-openwebui", "database", 5432),
+    ...path("service-openwebui", "redis", 6379),
+    ...path("service-openwebui", "efs", 2049),
+    ...path("service-openwebui", "service-litellm", 4000),
+    ...path("service-openwebui", "service-mcpo", 8000),
+    ...path("service-litellm", "database", 5432),
+    ...(endpoints ? [`endpoints in tcp/443-443 ${env.network.vpcCidr}`] : []),
+    // The data layer's db-bootstrap function, a client group of its own:
+    "client-db-bootstrap out tcp/443-443 0.0.0.0/0",
+    ...path("client-db-bootstrap", "database", 5432),
+    // The provisioning layer's worker and reconciler (Cognito envs): Open WebUI's SCIM API on 8080.
+    ...("provisioning" in env.auth && env.auth.provisioning.enabled ? ["client-provisioning out tcp/443-443 0.0.0.0/0", ...path("client-provisioning", "service-openwebui", 8080)] : []),
+  ].sort();
+}

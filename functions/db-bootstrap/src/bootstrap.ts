@@ -13,6 +13,7 @@ import {
   closeQuietly,
   connect,
   ensureDatabase,
+  ensureExtension,
   ensureMasterCanActAs,
   ensurePublicSchemaOwned,
   ensureRole,
@@ -22,6 +23,7 @@ import {
   tryLogin,
   DbError,
   type DbSettings,
+  type Login,
   type MasterInfo,
   type Outcome,
 } from "./pg.js";
@@ -40,6 +42,11 @@ export interface ServiceSummary {
    *   another role/database); a new password was set on the role and stored.
    */
   readonly password: "stored" | "unchanged" | "rotated";
+  /**
+   * Only when the event lists `extensions` for the service: per extension, `created` (this run ran
+   * CREATE EXTENSION in the service's database) or `exists` (already installed; nothing run).
+   */
+  readonly extensions?: Readonly<Record<string, Outcome>>;
 }
 
 export interface BootstrapResult {
@@ -71,9 +78,10 @@ export async function bootstrap(
 ): Promise<BootstrapResult> {
   if (event.redis && !redisDeps) throw new Error("bootstrap: the event has redis but no ElastiCache client was given");
   const master = await readMasterCredentials(sm, event.masterSecretArn);
+  const masterLogin: Login = { host: event.host, port: event.port, user: master.username, password: master.password, database: settings.masterDatabase };
   let mc: pg.Client;
   try {
-    mc = await connect({ host: event.host, port: event.port, user: master.username, password: master.password, database: settings.masterDatabase }, settings);
+    mc = await connect(masterLogin, settings);
   } catch (e) {
     throw new DbError(`cannot connect to ${event.host}:${event.port}/${settings.masterDatabase} as the master user "${master.username}" (DB_SSL_MODE=${settings.sslMode}): ${(e as Error).message}`, { cause: e });
   }
@@ -84,7 +92,7 @@ export async function bootstrap(
     const services: ServiceSummary[] = [];
     for (const spec of event.services) {
       try {
-        services.push(await bootstrapService(mc, info, event, spec, sm, settings, log));
+        services.push(await bootstrapService(mc, info, masterLogin, event, spec, sm, settings, log));
       } catch (e) {
         const err = new Error(`service ${spec.name} (database "${spec.database}", role "${spec.role}"): ${(e as Error).message}`, { cause: e });
         err.name = (e as Error).name ?? "Error";
@@ -112,6 +120,7 @@ export async function bootstrap(
 async function bootstrapService(
   mc: pg.Client,
   info: MasterInfo,
+  masterLogin: Login,
   event: BootstrapEvent,
   spec: ServiceSpec,
   sm: SecretsManagerClient,
@@ -154,10 +163,34 @@ async function bootstrapService(
     sc ??= await connect(asService(password), settings);
     await ensurePublicSchemaOwned(sc, spec.role);
 
-    const summary: ServiceSummary = { service: spec.name, database, role, password: outcome };
+    const extensions = spec.extensions && (await ensureExtensions({ ...masterLogin, database: spec.database }, spec.extensions, settings));
+    const summary: ServiceSummary = { service: spec.name, database, role, password: outcome, ...(extensions ? { extensions } : {}) };
     log("service ready", { ...summary, databaseName: spec.database, roleName: spec.role });
     return summary;
   } finally {
     await closeQuietly(sc);
+  }
+}
+
+/**
+ * Creates the service's extensions, connected as the master to the service's database (extensions
+ * are per database; only the master, Aurora's rds_superuser, may create an untrusted one such as
+ * `vector`). Runs after the schema step, so `public` is already the service role's: the master
+ * creates in it as a member of that role (or as a superuser).
+ */
+async function ensureExtensions(login: Login, extensions: readonly string[], settings: DbSettings): Promise<Record<string, Outcome>> {
+  const outcomes: Record<string, Outcome> = {};
+  if (extensions.length === 0) return outcomes;
+  let c: pg.Client;
+  try {
+    c = await connect(login, settings);
+  } catch (e) {
+    throw new DbError(`cannot connect to database "${login.database}" as the master user "${login.user}" to create extensions (${extensions.join(", ")}): ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    for (const extension of extensions) outcomes[extension] = await ensureExtension(c, extension);
+    return outcomes;
+  } finally {
+    await closeQuietly(c);
   }
 }

@@ -15,7 +15,24 @@ export interface ServiceSpec {
   readonly role: string;
   /** ARN (or name) of the service's Secrets Manager secret that receives the credentials. */
   readonly secretArn: string;
+  /**
+   * Extensions to create in `database`, as the master user (`CREATE EXTENSION IF NOT EXISTS … SCHEMA
+   * public`), e.g. `["vector"]`; only names in KNOWN_EXTENSIONS. Absent: none (and no `extensions`
+   * in the service's summary).
+   */
+  readonly extensions?: readonly string[];
 }
+
+/**
+ * Extensions db-bootstrap agrees to create. Each one is created by the master user (Aurora's
+ * rds_superuser) in a service's database, so the list is kept to extensions whose objects are
+ * harmless to hand to a service: data types, operators, index methods and functions that run no
+ * code outside the database and read no server files.
+ *   - `vector`   pgvector: Open WebUI's VECTOR_DB=pgvector (its role may not create it: untrusted).
+ *   - `pg_trgm`  trigram matching and indexes (trusted since PostgreSQL 13).
+ *   - `pgcrypto` hashing and encryption functions, e.g. Open WebUI's PGVECTOR_PGCRYPTO (trusted since 13).
+ */
+export const KNOWN_EXTENSIONS: readonly string[] = ["vector", "pg_trgm", "pgcrypto"];
 
 /**
  * The optional cache: an ElastiCache (Redis OSS/Valkey) replication group created by Terraform
@@ -72,6 +89,20 @@ function identifier(v: unknown, field: string): string {
   return v;
 }
 
+function extensions(v: unknown, field: string): readonly string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw new EventError(field, `must be an array of extension names, e.g. ["vector"] (${describe(v)})`);
+  return v.map((x: unknown, i: number) => {
+    const at = `${field}[${i}]`;
+    if (typeof x !== "string" || !KNOWN_EXTENSIONS.includes(x)) {
+      throw new EventError(at, `must be one of the extensions db-bootstrap creates: ${KNOWN_EXTENSIONS.join(", ")} (${describe(x)})`);
+    }
+    const first = v.indexOf(x);
+    if (first !== i) throw new EventError(at, `duplicates ${field}[${first}] ("${x}"); list each extension once`);
+    return x;
+  });
+}
+
 function bareHost(v: unknown, field: string): string {
   const host = nonEmptyString(v, field);
   if (/[\s/@?#]/.test(host)) throw new EventError(field, `must be a bare host name (${describe(host)})`);
@@ -126,12 +157,14 @@ export function parseEvent(event: unknown): BootstrapEvent {
   const services = e.services.map((s: unknown, i: number): ServiceSpec => {
     const at = `services[${i}]`;
     if (!isObject(s)) throw new EventError(at, `must be an object (${describe(s)})`);
-    const spec: ServiceSpec = {
+    const base = {
       name: identifier(s.name, `${at}.name`),
       database: identifier(s.database, `${at}.database`),
       role: identifier(s.role, `${at}.role`),
       secretArn: nonEmptyString(s.secretArn, `${at}.secretArn`),
     };
+    const exts = extensions(s.extensions, `${at}.extensions`);
+    const spec: ServiceSpec = exts ? { ...base, extensions: exts } : base;
     // Services must not share a database or a role (their migrations collide).
     for (const key of ["name", "database", "role"] as const) {
       const prev = seen[key].get(spec[key]);

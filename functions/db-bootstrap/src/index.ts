@@ -1,6 +1,6 @@
 /**
  * Lambda entry point: `aws_lambda_invocation` sends a BootstrapEvent (see event.ts and README.md);
- * the result is `{ services: [{ service, database, role, password }], redis? }`. Any failure
+ * the result is `{ services: [{ service, database, role, password, extensions? }], redis? }`. Any failure
  * throws, which fails the invocation (and the Terraform apply) with the message.
  */
 import { ElastiCacheClient } from "@aws-sdk/client-elasticache";

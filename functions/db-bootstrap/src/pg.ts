@@ -216,6 +216,50 @@ export async function ensurePublicSchemaOwned(c: pg.Client, role: string): Promi
   if (row.public_create) await c.query("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
 }
 
+/** What AWS documents about the Aurora PostgreSQL versions that ship pgvector (the `vector` extension). */
+export const AURORA_PGVECTOR_VERSIONS =
+  "Aurora PostgreSQL ships pgvector (extension `vector`) in 15.3, 14.8, 13.11, 12.15 and higher (AWS What's New, 13 July 2023), so in every 16.x and later";
+
+function notAvailable(extension: string, serverVersion: string, detail: string): DbError {
+  const fix = extension === "vector" ? `${AURORA_PGVECTOR_VERSIONS}: raise data.aurora.engineVersion` : "use an engine version that ships it";
+  return new DbError(`extension "${extension}" is not available on this server (PostgreSQL ${serverVersion}: ${detail}). Fix: ${fix}`);
+}
+
+/**
+ * Run while connected AS THE MASTER to the service's database: creates `extension` there, in the
+ * `public` schema (where the service role, with the default search_path `"$user", public`, finds
+ * its types and functions), unless it is already installed (in any schema: then nothing is run).
+ * An extension's objects are usable by every role by default (types: USAGE to PUBLIC; functions
+ * and operators: EXECUTE to PUBLIC), so no GRANT follows.
+ *
+ * Fails, naming the extension and the reason, when the server does not have it (not in
+ * `pg_available_extensions`, or `could not open extension control file`) or refuses to create it
+ * (a non-superuser master on plain PostgreSQL for an untrusted extension such as `vector`; on
+ * Aurora, an extension left out of `rds.allowed_extensions`).
+ */
+export async function ensureExtension(c: pg.Client, extension: string): Promise<Outcome> {
+  const id = quoteIdent(extension);
+  const installed = await c.query("SELECT 1 FROM pg_extension WHERE extname = $1", [extension]);
+  if (installed.rowCount) return "exists";
+  const version = (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? "?";
+  const available = await c.query("SELECT 1 FROM pg_available_extensions WHERE name = $1", [extension]);
+  if (!available.rowCount) throw notAvailable(extension, version, `no ${extension}.control in its extension directory`);
+  try {
+    await c.query(`CREATE EXTENSION IF NOT EXISTS ${id} SCHEMA public`);
+  } catch (e) {
+    const err = e as { code?: string; message: string };
+    // 58P01 undefined_file: the control file is there but a script or the library is missing.
+    if (err.code === "58P01") throw notAvailable(extension, version, err.message);
+    const why =
+      err.code === "42501"
+        ? ". The master user may not create it: on Aurora the master (rds_superuser) may create the extensions listed in the " +
+          "cluster parameter rds.allowed_extensions (default *), so check that parameter; plain PostgreSQL lets only a superuser create an untrusted extension"
+        : "";
+    throw new DbError(`CREATE EXTENSION ${extension} failed: ${err.message}${err.code ? ` (SQLSTATE ${err.code})` : ""}${why}`, { cause: e });
+  }
+  return "created";
+}
+
 export async function closeQuietly(c: pg.Client | undefined): Promise<void> {
   if (!c) return;
   try {

@@ -17,7 +17,7 @@ const server = acquirePgServer();
 type Handler = (
   event: unknown,
   context?: { getRemainingTimeInMillis(): number },
-) => Promise<{ services: Array<{ service: string; database: string; role: string; password: string }>; redis?: string }>;
+) => Promise<{ services: Array<{ service: string; database: string; role: string; password: string; extensions?: Record<string, string> }>; redis?: string }>;
 interface StoredSecret {
   engine: string;
   host: string;
@@ -44,6 +44,19 @@ describe.skipIf(!server)("db-bootstrap bundled handler against PostgreSQL", () =
 
   async function superuser<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
     const c = new pg.Client({ connectionString: srv.url });
+    await c.connect();
+    try {
+      return await fn(c);
+    } finally {
+      await c.end();
+    }
+  }
+
+  /** Runs `fn` as the superuser connected to `database`. */
+  async function inDatabase<T>(database: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+    const u = new URL(srv.url);
+    u.pathname = `/${database}`;
+    const c = new pg.Client({ connectionString: u.toString() });
     await c.connect();
     try {
       return await fn(c);
@@ -314,6 +327,74 @@ describe.skipIf(!server)("db-bootstrap bundled handler against PostgreSQL", () =
     await expect(handler(event(svc))).rejects.toThrow(/service litellm .*role "[a-z0-9_]+" exists and is a superuser/);
   });
 
+  describe("extensions", () => {
+    /** Extensions installed in `database`: name → schema and owner. */
+    const installed = (database: string) =>
+      inDatabase(database, async (c) => {
+        const r = await c.query<{ extname: string; schema: string; owner: string }>(
+          "SELECT e.extname, n.nspname AS schema, pg_get_userbyid(e.extowner) AS owner FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY 1",
+        );
+        return Object.fromEntries(r.rows.map((x) => [x.extname, { schema: x.schema, owner: x.owner }]));
+      });
+
+    it("trusted ones (pg_trgm, pgcrypto): created by the Aurora-like master in that service's database only, `exists` on a re-run, usable by the service role", async () => {
+      const [owui, llm] = services("ext") as [ReturnType<typeof services>[0], ReturnType<typeof services>[0]];
+      const svc = [owui, { ...llm, extensions: ["pg_trgm", "pgcrypto"] }];
+      const result = await handler(event(svc));
+      expect(result.services).toEqual([
+        { service: "openwebui", database: "created", role: "created", password: "stored" },
+        { service: "litellm", database: "created", role: "created", password: "stored", extensions: { pg_trgm: "created", pgcrypto: "created" } },
+      ]);
+      // In the litellm database, in public, created by the master (a non-superuser: pg_trgm and
+      // pgcrypto are trusted, so CREATE on the database, which it has as a member of the owner, suffices).
+      expect(await installed(llm.database)).toEqual({ pg_trgm: { schema: "public", owner: MASTER }, pgcrypto: { schema: "public", owner: MASTER } });
+      expect(await installed(owui.database)).toEqual({});
+      expect(await installed("postgres")).toEqual({});
+
+      const putsBefore = puts();
+      const again = await handler(event(svc));
+      expect(again.services[1]).toEqual({ service: "litellm", database: "exists", role: "exists", password: "unchanged", extensions: { pg_trgm: "exists", pgcrypto: "exists" } });
+      expect(puts()).toBe(putsBefore);
+
+      const c = new pg.Client({ connectionString: secretOf(llm.secretArn).url.replace("sslmode=require", "sslmode=disable") });
+      await c.connect();
+      try {
+        await c.query("CREATE TABLE names (n text)");
+        await c.query("CREATE INDEX names_trgm ON names USING gin (n gin_trgm_ops)");
+        await c.query("INSERT INTO names VALUES ('open webui'), ('litellm')");
+        const r = await c.query("SELECT n, similarity(n, 'open-webui') > 0.5 AS close, encode(digest(n, 'sha256'), 'hex') AS h FROM names ORDER BY n <-> 'open-webui' LIMIT 1");
+        expect(r.rows[0]).toEqual({ n: "open webui", close: true, h: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      } finally {
+        await c.end();
+      }
+    });
+
+    it("a server without pgvector (Debian's PostgreSQL): fails naming the service, its database and the extension, and which Aurora versions ship it", async (ctx) => {
+      const has = await superuser(async (c) => (await c.query("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")).rowCount);
+      if (has) ctx.skip("this server has pgvector; the missing-extension case needs one without it (Debian's postgresql package has none)");
+      const [owui, llm] = services("novector") as [ReturnType<typeof services>[0], ReturnType<typeof services>[0]];
+      const svc = [{ ...owui, extensions: ["vector"] }, llm];
+      const version = await superuser(async (c) => (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v);
+      const err = await handler(event(svc)).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).toBe(
+        `service openwebui (database "${owui.database}", role "${owui.role}"): extension "vector" is not available on this server ` +
+          `(PostgreSQL ${version}: no vector.control in its extension directory). Fix: Aurora PostgreSQL ships pgvector (extension \`vector\`) ` +
+          "in 15.3, 14.8, 13.11, 12.15 and higher (AWS What's New, 13 July 2023), so in every 16.x and later: raise data.aurora.engineVersion",
+      );
+      // What PostgreSQL itself says: the failure we report is that one, found before running it.
+      const direct = await inDatabase(owui.database, (c) => c.query("CREATE EXTENSION vector").then(() => "created", (e: Error) => e.message));
+      expect(direct).toMatch(/could not open extension control file ".*vector\.control"|extension "vector" is not available/);
+      expect(await installed(owui.database)).toEqual({});
+      // The database part of the failing service was done (and its secret stored); the next
+      // service never ran.
+      expect(secretOf(owui.secretArn).dbname).toBe(owui.database);
+      expect(sm.value(llm.secretArn)).toBeUndefined();
+    });
+  });
+
   it("malformed events fail with a message naming the field", async () => {
     const svc = [{ name: "openwebui", database: "openwebui", role: "openwebui", secretArn: "arn:x" }];
     const base = { masterSecretArn: masterSecretArn, host: srv.host, port: srv.port, services: svc };
@@ -328,6 +409,8 @@ describe.skipIf(!server)("db-bootstrap bundled handler against PostgreSQL", () =
       [{ ...base, services: [{ ...svc[0], database: "Open-WebUI" }] }, /invalid event: services\[0\]\.database must match .* \(got "Open-WebUI"\)/],
       [{ ...base, services: [{ ...svc[0], secretArn: 42 }] }, /invalid event: services\[0\]\.secretArn must be a non-empty string \(got 42\)/],
       [{ ...base, services: [svc[0], { ...svc[0], name: "litellm", role: "litellm" }] }, /invalid event: services\[1\]\.database duplicates services\[0\]\.database/],
+      [{ ...base, services: [{ ...svc[0], extensions: ["vector", "adminpack"] }] }, /invalid event: services\[0\]\.extensions\[1\] must be one of the extensions db-bootstrap creates: vector, pg_trgm, pgcrypto \(got "adminpack"\)/],
+      [{ ...base, services: [{ ...svc[0], extensions: "vector" }] }, /invalid event: services\[0\]\.extensions must be an array/],
     ];
     const putsBefore = puts();
     for (const [ev, message] of cases) await expect(handler(ev), JSON.stringify(ev)).rejects.toThrow(message);

@@ -1,7 +1,7 @@
 /** Unit tests of the small modules (no database, no network). */
 import { createHash, createHmac, pbkdf2Sync } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { EventError, parseEvent } from "../src/event.js";
+import { EventError, KNOWN_EXTENSIONS, parseEvent } from "../src/event.js";
 import { generatePassword, scramSha256Verifier, URL_SAFE_PASSWORD } from "../src/password.js";
 import { quoteIdent, settingsFromEnv } from "../src/pg.js";
 import { AUTH_TOKEN, buildRedisSecret, generateAuthToken, parseRedisSecret, redisSettingsFromEnv, redisUrl } from "../src/redis.js";
@@ -53,6 +53,39 @@ describe("parseEvent", () => {
 
   it("rejects a string that is not JSON", () => {
     expect(() => parseEvent("{nope")).toThrow(/invalid event: event is a string that is not JSON/);
+  });
+});
+
+describe("parseEvent: services[].extensions", () => {
+  const withExtensions = (extensions: unknown) => ({ ...good, services: [{ ...good.services[0], extensions }, good.services[1]] });
+
+  it("accepts known extensions, keeps their order, and leaves them out when absent or null", () => {
+    expect(KNOWN_EXTENSIONS).toEqual(expect.arrayContaining(["vector", "pg_trgm"]));
+    expect(parseEvent(withExtensions(["vector", "pg_trgm"])).services[0]!.extensions).toEqual(["vector", "pg_trgm"]);
+    expect(parseEvent(withExtensions([])).services[0]!.extensions).toEqual([]);
+    expect(parseEvent(withExtensions(null)).services[0]).not.toHaveProperty("extensions");
+    expect(parseEvent(good).services[0]).not.toHaveProperty("extensions");
+    expect(parseEvent(JSON.stringify(withExtensions(["vector"]))).services[0]!.extensions).toEqual(["vector"]);
+  });
+
+  it.each([
+    ["services[0].extensions", "vector", /must be an array of extension names, e\.g\. \["vector"\] \(got "vector"\)/],
+    ["services[0].extensions[0]", ["plpython3u"], /must be one of the extensions db-bootstrap creates: vector, pg_trgm, pgcrypto \(got "plpython3u"\)/],
+    ["services[0].extensions[1]", ["vector", "Vector"], /must be one of .* \(got "Vector"\)/],
+    ["services[0].extensions[0]", ['vector"; DROP DATABASE postgres; --'], /must be one of .* \(got "vector\\"; DROP/],
+    ["services[0].extensions[0]", [42], /must be one of .* \(got 42\)/],
+    ["services[0].extensions[1]", ["vector", "vector"], /duplicates services\[0\]\.extensions\[0\] \("vector"\); list each extension once/],
+  ])("names %s when it is wrong", (field, extensions, message) => {
+    let err: unknown;
+    try {
+      parseEvent(withExtensions(extensions));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(EventError);
+    expect((err as EventError).field).toBe(field);
+    expect((err as Error).message).toMatch(new RegExp(`^invalid event: ${field.replace(/[[\].]/g, "\\$&")} `));
+    expect((err as Error).message).toMatch(message);
   });
 });
 

@@ -3,34 +3,45 @@
  * exist in Open WebUI. Heals whatever the event path lost (an EnqueueFailed sign-up, a message an
  * operator purged from the DLQ, admin-created users, users from before this pipeline existed).
  *
- * Strategy: POST /Users for each user and treat 409 as "exists". That costs exactly one SCIM call
- * per user whatever the state, where "GET ?filter first, then POST if absent" costs one call for an
- * existing user and two for a missing one — so POST-first is never worse, and it is a single
- * idempotent operation (the 409 check happens before any write upstream). It never modifies an
- * existing Open WebUI user (a suspended one stays suspended).
+ * Strategy: one create per user, through the same client as the worker (`OPENWEBUI_PROVISIONING`).
+ *  - SCIM: POST /Users and treat 409 as "exists". That costs exactly one call per user whatever the
+ *    state, where "GET ?filter first, then POST if absent" costs one call for an existing user and
+ *    two for a missing one — so POST-first is never worse, and it is a single idempotent operation
+ *    (the 409 check happens before any write upstream). It never modifies an existing user (a
+ *    suspended one stays suspended).
+ *  - trusted-header: one sign-in per user (200 = exists now). It cannot tell a healed user from an
+ *    existing one, so it counts them `ensured` (`ReconcileHealed` stays 0) and fires no webhook.
+ *    Each is a sign-in event in Open WebUI (an `auth.login` event for its event sinks). A user who
+ *    cannot sign in (created through SCIM) is reported as failed on every run, which is the point.
  *
- * Idempotent; a re-run finds everyone existing. Returns `{seen, created, existed, failed, skipped}`.
+ * Idempotent; a re-run finds everyone existing. Returns `{seen, created, existed, ensured, failed, skipped, complete}`.
  */
 import { CognitoIdentityProviderClient, ListUsersCommand, type UserType } from "@aws-sdk/client-cognito-identity-provider";
 import type { Context } from "aws-lambda";
 import { loadReconcilerConfig, METRICS, type ReconcilerConfig } from "./config.js";
 import { emitMetrics, errorFields, log } from "./log.js";
 import { displayName, mapLimit, normalizeEmail } from "./message.js";
-import { scimRuntime } from "./runtime.js";
-import { describeOutcome, isDone } from "./scim.js";
+import { describeOutcome } from "./http.js";
+import { userClient } from "./runtime.js";
 import { notifyWebhook } from "./webhook.js";
 
 export interface ReconcileResult {
   /** Users listed from Cognito. */
   seen: number;
+  /** SCIM 201. */
   created: number;
+  /** SCIM 409. */
   existed: number;
+  /** Trusted-header sign-in 200: exists now (created by this run or earlier, unknown). */
+  ensured: number;
   failed: number;
   /** Disabled, not yet confirmed, without an email, or a second user with an email already handled. */
   skipped: number;
   /** False when the run stopped early (Cognito listing failed, or the function was running out of time). */
   complete: boolean;
-  scimRequests: number;
+  /** Which client: `OPENWEBUI_PROVISIONING`. */
+  path: "scim" | "trusted-header";
+  openWebUiRequests: number;
 }
 
 const ELIGIBLE_STATUSES = new Set(["CONFIRMED", "EXTERNAL_PROVIDER"]);
@@ -47,9 +58,9 @@ function attributes(user: UserType): Record<string, string | undefined> {
 export const handler = async (_event?: unknown, context?: Pick<Context, "getRemainingTimeInMillis">): Promise<ReconcileResult> => {
   const cfg = (config ??= loadReconcilerConfig());
   cognito ??= new CognitoIdentityProviderClient({});
-  const { scim } = scimRuntime(cfg);
-  const requestsBefore = scim.requests;
-  const result: ReconcileResult = { seen: 0, created: 0, existed: 0, failed: 0, skipped: 0, complete: true, scimRequests: 0 };
+  const client = userClient(cfg);
+  const requestsBefore = client.requests;
+  const result: ReconcileResult = { seen: 0, created: 0, existed: 0, ensured: 0, failed: 0, skipped: 0, complete: true, path: client.path, openWebUiRequests: 0 };
   const handled = new Set<string>();
   const webhooks: Promise<unknown>[] = [];
   const reserveMs = 2 * cfg.requestTimeoutMs + 2000;
@@ -95,7 +106,7 @@ export const handler = async (_event?: unknown, context?: Pick<Context, "getRema
       todo.push({ email, name: displayName(attrs, email), ...(u.Username ? { username: u.Username } : {}) });
     }
     await mapLimit(todo, cfg.concurrency, async (user) => {
-      const outcome = await scim.createUser(user);
+      const outcome = await client.create(user);
       if (outcome.kind === "created") {
         result.created += 1;
         log("info", "reconciler created a missing Open WebUI user", { email: user.email });
@@ -110,14 +121,18 @@ export const handler = async (_event?: unknown, context?: Pick<Context, "getRema
             }),
           );
         }
-      } else if (isDone(outcome)) {
+      } else if (outcome.kind === "exists") {
         result.existed += 1;
+      } else if (outcome.kind === "ensured") {
+        result.ensured += 1;
       } else {
         result.failed += 1;
         log("error", `reconciler could not ensure user: ${describeOutcome(outcome)}`, {
           email: user.email,
           outcome: outcome.kind,
-          ...("status" in outcome ? { status: outcome.status } : {}),
+          path: client.path,
+          reason: outcome.reason,
+          ...(outcome.status !== undefined ? { status: outcome.status } : {}),
           ...(outcome.detail ? { detail: outcome.detail } : {}),
         });
       }
@@ -125,7 +140,7 @@ export const handler = async (_event?: unknown, context?: Pick<Context, "getRema
   } while (token);
 
   await Promise.allSettled(webhooks);
-  result.scimRequests = scim.requests - requestsBefore;
+  result.openWebUiRequests = client.requests - requestsBefore;
   emitMetrics(
     cfg.metricNamespace,
     "reconciler",
@@ -133,6 +148,7 @@ export const handler = async (_event?: unknown, context?: Pick<Context, "getRema
       [METRICS.reconcileFailed]: result.failed + (listError ? 1 : 0),
       [METRICS.reconcileHealed]: result.created,
       [METRICS.existed]: result.existed,
+      [METRICS.ensured]: result.ensured,
     },
     { level: result.failed > 0 || listError ? "error" : "info", ...result },
     "reconcile done",

@@ -1,18 +1,34 @@
 /**
- * Module-scope singletons shared by the worker and the reconciler: one token cache and one SCIM
- * client per execution environment (so the token survives warm invocations), rebuilt only if the
- * configuration changes.
+ * Module-scope singletons shared by the worker and the reconciler: one Open WebUI user client per
+ * execution environment (and, on the SCIM path, one token cache, so the token survives warm
+ * invocations), rebuilt only if the configuration changes.
  */
-import type { ScimConfig } from "./config.js";
+import type { ClientConfig } from "./config.js";
+import type { OpenWebUiUserClient } from "./http.js";
 import { ScimClient, SecretTokenSource } from "./scim.js";
+import { TrustedHeaderClient } from "./trusted-header.js";
 
-let current: { key: string; tokens: SecretTokenSource; scim: ScimClient } | undefined;
+let current: { key: string; client: OpenWebUiUserClient } | undefined;
 
-export function scimRuntime(config: ScimConfig): { tokens: SecretTokenSource; scim: ScimClient } {
-  const key = JSON.stringify([config.scimBaseUrl, config.scimTokenSecretArn, config.scimTokenTtlSeconds, config.requestTimeoutMs]);
+/** The client of the configured path (`OPENWEBUI_PROVISIONING`). */
+export function userClient(config: ClientConfig): OpenWebUiUserClient {
+  const key = JSON.stringify([config.openwebui, config.requestTimeoutMs]);
   if (!current || current.key !== key) {
-    const tokens = new SecretTokenSource(config.scimTokenSecretArn, config.scimTokenTtlSeconds * 1000);
-    current = { key, tokens, scim: new ScimClient({ baseUrl: config.scimBaseUrl, timeoutMs: config.requestTimeoutMs, tokens }) };
+    const o = config.openwebui;
+    const client =
+      o.path === "scim"
+        ? new ScimClient({
+            baseUrl: o.scimBaseUrl,
+            timeoutMs: config.requestTimeoutMs,
+            tokens: new SecretTokenSource(o.scimTokenSecretArn, o.scimTokenTtlSeconds * 1000),
+          })
+        : new TrustedHeaderClient({
+            baseUrl: o.openWebUiUrl,
+            emailHeader: o.emailHeader,
+            ...(o.nameHeader ? { nameHeader: o.nameHeader } : {}),
+            timeoutMs: config.requestTimeoutMs,
+          });
+    current = { key, client };
   }
-  return current;
+  return current.client;
 }

@@ -1,13 +1,17 @@
 /**
- * The one SCIM client the worker and the reconciler share: creates Open WebUI users through
- * Open WebUI's SCIM 2.0 API (`/api/v1/scim/v2`, experimental upstream), never `/auths/signup`.
+ * Creating Open WebUI users through its SCIM 2.0 API (`/api/v1/scim/v2`, experimental upstream),
+ * never `/auths/signup`: the path of the native OIDC modes. In the oauth2-proxy mode users are
+ * created by trusted-header sign-in instead (src/trusted-header.ts): a SCIM-created user has no
+ * auth record, and v0.10.2's trusted-header sign-in (`routers/auths.py` signin →
+ * `Auths.authenticate_user_by_email`, a JOIN on `auth`) then refuses them forever.
  *
  * Upstream behaviour this relies on, checked in open-webui/open-webui
- * `backend/open_webui/routers/scim.py` (stored commit 883f1dda0f18fbe26aca7aed5a8804021a3685ca):
+ * `backend/open_webui/routers/scim.py` (v0.10.2):
+ *  - The router is mounted only when `ENABLE_SCIM` is true at start (`main.py`); otherwise a POST
+ *    falls through to the web app's static files (405) and a GET gets its index.html (200).
  *  - `get_scim_auth`: no `Authorization` header, a header that is not two words, or a scheme other
- *    than `bearer` → 401; then `SCIM_ENABLED` false → **403 "SCIM is not enabled"**; then a token
- *    different from `SCIM_TOKEN` → **401 "Invalid SCIM token"**. So 403 is only seen with a
- *    well-formed bearer header, and means "switched off", not "wrong token".
+ *    than `bearer` → 401; then `app.state.ENABLE_SCIM` false → **403 "SCIM is not enabled"**; then
+ *    a token different from `SCIM_TOKEN` → **401 "Invalid SCIM token"**.
  *  - `create_user` (`POST /Users`, status 201, body `SCIMUserCreateRequest`: `userName` str,
  *    `displayName` str and `emails` list of `{value}` are required, else FastAPI's 422):
  *    `existing_user = Users.get_user_by_email(user_data.userName)` and, if found,
@@ -18,38 +22,31 @@
  *  - `get_users` (`GET /Users?filter=userName eq "<email>"`) takes the text between the first pair
  *    of double quotes and answers a ListResponse with `totalResults` 0 or 1.
  * We therefore always send the lowercased email as both `userName` and `emails[0].value`, so the
- * duplicate check and the stored email agree.
+ * duplicate check and the stored email agree. Redirects, non-JSON bodies and retryable statuses are
+ * classified as for every path (src/http.ts).
  */
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import {
+  commonFailure,
+  describeNetworkError,
+  detailOf,
+  exchange,
+  jsonOf,
+  type CreateOutcome,
+  type FailedOutcome,
+  type HttpResponse,
+  type LookupOutcome,
+  type OpenWebUiUserClient,
+  type UserInput,
+} from "./http.js";
 import { log } from "./log.js";
+
+export { describeOutcome, isDone, type CreateOutcome, type LookupOutcome } from "./http.js";
 
 export const SCIM_USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
 
-export interface ScimUserInput {
-  /** Already lowercased. */
-  readonly email: string;
-  readonly name: string;
-}
-
-export type CreateOutcome =
-  /** 201: created now. */
-  | { readonly kind: "created"; readonly status: 201; readonly id?: string }
-  /** 409: the email is already an Open WebUI user. Success, idempotently. */
-  | { readonly kind: "exists"; readonly status: 409; readonly detail?: string }
-  /** 401 even after re-reading the token. */
-  | { readonly kind: "unauthorized"; readonly status: 401; readonly detail?: string }
-  /** 403: SCIM is switched off in Open WebUI (`ENABLE_SCIM`/`SCIM_ENABLED`). */
-  | { readonly kind: "forbidden"; readonly status: 403; readonly detail?: string }
-  /** Any other 4xx (422: Open WebUI rejected the body). Retrying will not help by itself. */
-  | { readonly kind: "rejected"; readonly status: number; readonly detail?: string }
-  /** 5xx, timeout, refused/reset connection, or the token could not be read. Retry later. */
-  | { readonly kind: "unavailable"; readonly status?: number; readonly reason: string; readonly detail?: string };
-
-export type LookupOutcome = { readonly kind: "found"; readonly id?: string } | { readonly kind: "absent" } | Exclude<CreateOutcome, { kind: "created" | "exists" }>;
-
-export function isDone(o: CreateOutcome): o is Extract<CreateOutcome, { kind: "created" | "exists" }> {
-  return o.kind === "created" || o.kind === "exists";
-}
+/** @deprecated the shared {@link UserInput}. */
+export type ScimUserInput = UserInput;
 
 /** Where the bearer token comes from. `invalidate(t)` forgets `t` if it is still the cached one. */
 export interface TokenSource {
@@ -135,33 +132,10 @@ export interface ScimClientOptions {
   readonly fetch?: typeof fetch;
 }
 
-interface RawResponse {
-  status: number;
-  body: string;
-}
+const WHERE = "SCIM_BASE_URL";
 
-function describeNetworkError(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === "TimeoutError" || e?.name === "AbortError") return "timeout";
-  const code = e?.cause?.code;
-  if (code === "ECONNREFUSED") return "connection refused";
-  if (code === "ECONNRESET" || code === "UND_ERR_SOCKET") return "connection reset";
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `DNS failure (${code})`;
-  return `network error${code ? ` (${code})` : ""}: ${e?.cause?.message ?? e?.message ?? String(err)}`;
-}
-
-function detailOf(body: string): string | undefined {
-  try {
-    const d = (JSON.parse(body) as { detail?: unknown }).detail;
-    if (typeof d === "string") return d.slice(0, 300);
-    if (d !== undefined) return JSON.stringify(d).slice(0, 300);
-  } catch {
-    // not JSON
-  }
-  return body ? body.slice(0, 300) : undefined;
-}
-
-export class ScimClient {
+export class ScimClient implements OpenWebUiUserClient {
+  readonly path = "scim" as const;
   /** HTTP requests sent to Open WebUI by this client. */
   requests = 0;
   private readonly fetchFn: typeof fetch;
@@ -170,31 +144,31 @@ export class ScimClient {
     this.fetchFn = opts.fetch ?? fetch;
   }
 
-  private async send(method: "GET" | "POST", path: string, token: string, body?: unknown): Promise<RawResponse> {
+  private send(method: "GET" | "POST", path: string, token: string, body?: unknown): Promise<HttpResponse> {
     this.requests += 1;
-    const res = await this.fetchFn(`${this.opts.baseUrl}${path}`, {
+    return exchange(this.fetchFn, {
       method,
+      url: `${this.opts.baseUrl}${path}`,
       headers: {
         authorization: `Bearer ${token}`,
         accept: "application/scim+json, application/json",
         ...(body === undefined ? {} : { "content-type": "application/scim+json" }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(this.opts.timeoutMs),
+      timeoutMs: this.opts.timeoutMs,
     });
-    return { status: res.status, body: await res.text() };
   }
 
   /**
    * Runs one request with the cached token; on 401 drops that token, re-reads it, and if it changed
    * retries once. Network errors and token failures come back as `unavailable`.
    */
-  private async authorized(method: "GET" | "POST", path: string, body?: unknown): Promise<RawResponse | { failed: string; detail?: string }> {
+  private async authorized(method: "GET" | "POST", path: string, body?: unknown): Promise<HttpResponse | FailedOutcome> {
     let token: string;
     try {
       token = await this.opts.tokens.get();
     } catch (err) {
-      return { failed: "SCIM token unavailable", detail: (err as Error).message };
+      return { kind: "unavailable", reason: "SCIM token unavailable", detail: (err as Error).message };
     }
     try {
       let res = await this.send(method, path, token, body);
@@ -204,7 +178,7 @@ export class ScimClient {
         try {
           fresh = await this.opts.tokens.get();
         } catch (err) {
-          return { failed: "SCIM token unavailable", detail: (err as Error).message };
+          return { kind: "unavailable", reason: "SCIM token unavailable", detail: (err as Error).message };
         }
         if (fresh !== token) {
           log("info", "SCIM answered 401; retrying once with the re-read token");
@@ -213,22 +187,38 @@ export class ScimClient {
       }
       return res;
     } catch (err) {
-      return { failed: describeNetworkError(err) };
+      return { kind: "unavailable", reason: describeNetworkError(err) };
     }
   }
 
-  private classify(res: RawResponse | { failed: string; detail?: string }): Exclude<CreateOutcome, { kind: "created" | "exists" }> | RawResponse {
-    if ("failed" in res) return { kind: "unavailable", reason: res.failed, ...(res.detail ? { detail: res.detail } : {}) };
+  /** The shared classification, then what SCIM's auth dependency and a missing route mean. */
+  private classify(res: HttpResponse | FailedOutcome, requestUrl: string): FailedOutcome | HttpResponse {
+    if ("kind" in res) return res;
+    const common = commonFailure(res, requestUrl, WHERE);
+    if (common) return common;
     const detail = detailOf(res.body);
     const d = detail ? { detail } : {};
-    if (res.status === 401) return { kind: "unauthorized", status: 401, ...d };
-    if (res.status === 403) return { kind: "forbidden", status: 403, ...d };
-    if (res.status >= 500 || res.status === 429 || res.status === 408) return { kind: "unavailable", status: res.status, reason: `HTTP ${res.status}`, ...d };
+    if (res.status === 401) {
+      return { kind: "unauthorized", status: 401, reason: "SCIM token rejected (401) even after re-reading it: check that the secret matches Open WebUI's SCIM_TOKEN", ...d };
+    }
+    if (res.status === 403) {
+      return { kind: "forbidden", status: 403, reason: "SCIM is disabled in Open WebUI (403): set ENABLE_SCIM=true (and SCIM_ENABLED=true on older versions)", ...d };
+    }
+    if (res.status === 404 || res.status === 405) {
+      // v0.10.2 mounts the SCIM router only when ENABLE_SCIM is true at start (main.py); unmounted,
+      // a POST falls through to the web app's static files, which answer 405 Method Not Allowed.
+      return {
+        kind: "rejected",
+        status: res.status,
+        reason: `no SCIM route at ${WHERE} (HTTP ${res.status}): SCIM is off in Open WebUI (without ENABLE_SCIM=true at start its router is not mounted) or the URL is not Open WebUI's /api/v1/scim/v2`,
+        ...d,
+      };
+    }
     return res;
   }
 
   /** POST /Users. 201 → created, 409 → exists. */
-  async createUser(user: ScimUserInput): Promise<CreateOutcome> {
+  async create(user: UserInput): Promise<CreateOutcome> {
     const body = {
       schemas: [SCIM_USER_SCHEMA],
       userName: user.email,
@@ -237,59 +227,38 @@ export class ScimClient {
       emails: [{ value: user.email, primary: true }],
       active: true,
     };
-    const res = this.classify(await this.authorized("POST", "/Users", body));
-    if (!("body" in res)) return res;
-    if (res.status === 201 || res.status === 200) {
-      let id: string | undefined;
-      try {
-        id = (JSON.parse(res.body) as { id?: string }).id;
-      } catch {
-        // a 201 is a 201 even if the body is odd
-      }
-      return { kind: "created", status: 201, ...(id ? { id } : {}) };
-    }
+    const res = this.classify(await this.authorized("POST", "/Users", body), `${this.opts.baseUrl}/Users`);
+    if ("kind" in res) return res;
     const detail = detailOf(res.body);
+    if (res.status === 201) {
+      const id = (jsonOf(res.body) as { id?: unknown } | null)?.id;
+      return { kind: "created", status: 201, ...(typeof id === "string" && id ? { id } : {}) };
+    }
     if (res.status === 409) {
       if (!/already exists/i.test(detail ?? "")) log("warn", "SCIM 409 with an unexpected body; treating it as already exists", { detail });
       return { kind: "exists", status: 409, ...(detail ? { detail } : {}) };
     }
-    return { kind: "rejected", status: res.status, ...(detail ? { detail } : {}) };
+    if (res.status < 300) {
+      return { kind: "rejected", status: res.status, reason: `unexpected HTTP ${res.status} to a SCIM create (Open WebUI answers 201 or 409): ${WHERE} is not Open WebUI's SCIM API`, ...(detail ? { detail } : {}) };
+    }
+    return { kind: "rejected", status: res.status, reason: `Open WebUI rejected the request (HTTP ${res.status})`, ...(detail ? { detail } : {}) };
   }
 
   /** GET /Users?filter=userName eq "<email>". */
-  async findUser(email: string): Promise<LookupOutcome> {
-    const filter = encodeURIComponent(`userName eq "${email}"`);
-    const res = this.classify(await this.authorized("GET", `/Users?filter=${filter}`));
-    if (!("body" in res)) return res;
-    if (res.status !== 200) return { kind: "rejected", status: res.status, ...(detailOf(res.body) ? { detail: detailOf(res.body) } : {}) };
-    try {
-      const list = JSON.parse(res.body) as { totalResults?: number; Resources?: { id?: string }[] };
-      if ((list.totalResults ?? list.Resources?.length ?? 0) > 0) {
-        const id = list.Resources?.[0]?.id;
-        return { kind: "found", ...(id ? { id } : {}) };
-      }
-      return { kind: "absent" };
-    } catch {
-      return { kind: "unavailable", status: 200, reason: "ListResponse is not JSON" };
+  async lookup(email: string): Promise<LookupOutcome> {
+    const path = `/Users?filter=${encodeURIComponent(`userName eq "${email}"`)}`;
+    const res = this.classify(await this.authorized("GET", path), `${this.opts.baseUrl}${path}`);
+    if ("kind" in res) return res;
+    const detail = detailOf(res.body);
+    if (res.status !== 200) return { kind: "rejected", status: res.status, reason: `Open WebUI rejected the lookup (HTTP ${res.status})`, ...(detail ? { detail } : {}) };
+    const list = jsonOf(res.body) as { totalResults?: number; Resources?: { id?: string }[] } | null;
+    if (!list || typeof list !== "object" || (list.totalResults === undefined && !Array.isArray(list.Resources))) {
+      return { kind: "rejected", status: 200, reason: "not a SCIM ListResponse: the URL is not Open WebUI's SCIM API" };
     }
+    if ((list.totalResults ?? list.Resources?.length ?? 0) > 0) {
+      const id = list.Resources?.[0]?.id;
+      return { kind: "found", ...(id ? { id } : {}) };
+    }
+    return { kind: "absent" };
   }
 }
-
-/** A log-friendly description of a non-success outcome; never includes the token. */
-export function describeOutcome(o: CreateOutcome): string {
-  switch (o.kind) {
-    case "created":
-      return "created";
-    case "exists":
-      return "already exists";
-    case "unauthorized":
-      return "SCIM token rejected (401) even after re-reading it: check that the secret matches Open WebUI's SCIM_TOKEN";
-    case "forbidden":
-      return "SCIM is disabled in Open WebUI (403): set ENABLE_SCIM=true (and SCIM_ENABLED=true on older versions)";
-    case "rejected":
-      return `Open WebUI rejected the request (HTTP ${o.status})`;
-    case "unavailable":
-      return `Open WebUI unavailable: ${o.reason}`;
-  }
-}
-

@@ -1,7 +1,8 @@
 /**
  * The bundled reconciler against the Cognito and Open WebUI fakes: heals users whose event was
  * lost, pages through ListUsers, only takes enabled CONFIRMED / EXTERNAL_PROVIDER users, costs one
- * SCIM call per user, is idempotent, and reports failures with an EMF metric.
+ * call to Open WebUI per user, is idempotent, and reports failures with an EMF metric; on the SCIM
+ * path and on the trusted-header path.
  */
 import { describe, expect, it } from "vitest";
 import { AwsError } from "../../../test/fakes/aws-json.js";
@@ -23,7 +24,7 @@ describe("reconciler (bundled)", () => {
     expect(w.owui.has("bob@example.com")).toBe(false);
 
     const r = await (await w.reconciler()).handler({}, { getRemainingTimeInMillis: () => 300_000 });
-    expect(r).toMatchObject({ seen: 2, created: 1, existed: 1, failed: 0, skipped: 0, complete: true, scimRequests: 2 });
+    expect(r).toMatchObject({ seen: 2, created: 1, existed: 1, failed: 0, skipped: 0, complete: true, openWebUiRequests: 2, path: "scim" });
     expect(w.owui.users.get("bob@example.com")?.name).toBe("Bob Builder");
     const emf = logs.emf("ReconcileFailed");
     expect(emf).toHaveLength(1);
@@ -34,7 +35,7 @@ describe("reconciler (bundled)", () => {
     const { w } = await setup();
     for (let i = 0; i < 150; i++) w.cognito.addUser({ email: `user${i}@example.com` });
     const first = await (await w.reconciler()).handler();
-    expect(first).toMatchObject({ seen: 150, created: 150, existed: 0, failed: 0, complete: true, scimRequests: 150 });
+    expect(first).toMatchObject({ seen: 150, created: 150, existed: 0, failed: 0, complete: true, openWebUiRequests: 150 });
     expect(listCalls(w)).toHaveLength(3);
     expect(listCalls(w).map((c) => c.input.Limit)).toEqual([60, 60, 60]);
     expect(listCalls(w)[0]!.input.PaginationToken).toBeUndefined();
@@ -42,7 +43,7 @@ describe("reconciler (bundled)", () => {
     expect(w.owui.users.size).toBe(150);
 
     const second = await (await w.reconciler()).handler();
-    expect(second).toMatchObject({ seen: 150, created: 0, existed: 150, failed: 0, scimRequests: 150 });
+    expect(second).toMatchObject({ seen: 150, created: 0, existed: 150, failed: 0, openWebUiRequests: 150 });
     expect(w.owui.users.size).toBe(150);
     expect(w.owui.count("POST")).toBe(300);
   });
@@ -77,6 +78,37 @@ describe("reconciler (bundled)", () => {
     w.cognito.failNext("ListUsers", new AwsError("TooManyRequestsException", "Too many requests"), Infinity);
     await expect((await w.reconciler()).handler()).rejects.toMatchObject({ name: "TooManyRequestsException" });
     expect(logs.emf("ReconcileFailed")[0]).toMatchObject({ ReconcileFailed: 1, complete: false });
+  });
+
+  it("trusted-header: one sign-in per user; heals the missing, counts everyone as ensured, and is idempotent", async () => {
+    const { w, logs } = await setup({}, { path: "trusted-header" });
+    w.owui.seed("admin@example.com", "Admin"); // the platform's headless admin (WEBUI_ADMIN_EMAIL)
+    w.cognito.addUser({ email: "ada@example.com", name: "Ada" });
+    w.cognito.addUser({ email: "Bob@Example.com", given_name: "Bob" });
+    const visited = w.owui.seed("ada@example.com", "ada@example.com"); // signed in through the proxy already
+    const r = await (await w.reconciler()).handler({}, { getRemainingTimeInMillis: () => 300_000 });
+    expect(r).toMatchObject({ seen: 2, created: 0, existed: 0, ensured: 2, failed: 0, complete: true, path: "trusted-header", openWebUiRequests: 2 });
+    expect(w.owui.users.get("ada@example.com")!.id).toBe(visited.id);
+    // Named and role'd exactly as a first visit through the proxy would: the email, DEFAULT_USER_ROLE.
+    expect(w.owui.users.get("bob@example.com")).toMatchObject({ name: "bob@example.com", role: "user", hasAuth: true });
+    expect(w.owui.calls.map((c) => `${c.method} ${c.path}`)).toEqual(["POST /api/v1/auths/signin", "POST /api/v1/auths/signin"]);
+    expect(logs.emf("ReconcileFailed")[0]).toMatchObject({ ReconcileFailed: 0, ReconcileHealed: 0, UsersEnsured: 2, UsersExisted: 0 });
+    const again = await (await w.reconciler()).handler();
+    expect(again).toMatchObject({ ensured: 2, failed: 0 });
+    expect(w.owui.users.size).toBe(3);
+    expect(JSON.stringify(logs.lines)).not.toMatch(/jwt-/);
+  });
+
+  it("trusted-header: reports a user SCIM created (locked out) as failed on every run, naming the cause", async () => {
+    const { w, logs } = await setup({}, { path: "trusted-header" });
+    w.cognito.addUser({ email: "scimmed@example.com" });
+    w.owui.seed("scimmed@example.com", "Scimmed", { via: "scim" });
+    const r = await (await w.reconciler()).handler();
+    expect(r).toMatchObject({ ensured: 0, failed: 1 });
+    const line = logs.find((l) => l.level === "error" && l.email === "scimmed@example.com");
+    expect(line).toMatchObject({ outcome: "rejected", status: 400, path: "trusted-header" });
+    expect(String(line!.msg)).toMatch(/without a password record \(created through SCIM/);
+    expect(logs.emf("ReconcileFailed")[0]).toMatchObject({ ReconcileFailed: 1 });
   });
 
   it("stops early, incomplete, when the function is about to time out", async () => {

@@ -1,7 +1,11 @@
 /**
  * One provisioning "world" for black-box runs: the SQS, Secrets Manager, Cognito and Open WebUI
- * SCIM fakes on 127.0.0.1, the env the bundled handlers read, fresh instances of the bundles, and
+ * fakes on 127.0.0.1, the env the bundled handlers read, fresh instances of the bundles, and
  * the zero-lost invariant. Used by the fault matrix, the producer/reconciler tests and the bench.
+ *
+ * Two paths (`OPENWEBUI_PROVISIONING`): "scim" (the default, the native OIDC modes) and
+ * "trusted-header" (the oauth2-proxy mode: Open WebUI trusts `X-Forwarded-Email` for email and name,
+ * `DEFAULT_USER_ROLE=user`, as modules/identity/wiring.ts configures it).
  */
 import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
@@ -28,8 +32,13 @@ import { runSqsLoop, type SqsHandler, type SqsLoopOptions, type SqsLoopStats } f
 export const QUEUE = "provisioning";
 export const DLQ = "provisioning-dlq";
 export const SECRET_NAME = "owui/scim-token";
+/** modules/identity/wiring.ts TRUSTED_EMAIL_HEADER (also the name header there). */
+export const EMAIL_HEADER = "X-Forwarded-Email";
+
+export type ProvisioningPathName = "scim" | "trusted-header";
 
 export interface World {
+  readonly path: ProvisioningPathName;
   readonly sqs: SqsFake;
   readonly sm: SecretsManagerFake;
   readonly cognito: CognitoFake;
@@ -47,25 +56,41 @@ export interface World {
   putSecret(value: string): Promise<void>;
   /** Runs the SQS → worker loop until the queue is drained. */
   drain(handler?: SqsHandler, options?: Partial<SqsLoopOptions>): Promise<SqsLoopStats>;
-  /** Checks that every message ever sent is either provisioned or in the DLQ; returns the DLQ. */
+  /**
+   * Checks that every message ever sent is either provisioned or in the DLQ; returns the DLQ.
+   * Provisioned: exists in Open WebUI (SCIM), or can sign in through the proxy (trusted-header).
+   */
   invariant(): { lost: FakeSqsMessage[]; dlq: readonly FakeSqsMessage[]; provisioned: number; stillQueued: number };
   close(): Promise<void>;
 }
 
-export async function startWorld(env: Record<string, string | undefined> = {}): Promise<World> {
-  const [sqs, sm, cognito, owui] = await Promise.all([startSqsFake(), startSecretsManagerFake(), startCognitoFake(), startOpenWebUiScimFake({ token: "scim-token-1" })]);
+export async function startWorld(env: Record<string, string | undefined> = {}, options: { path?: ProvisioningPathName } = {}): Promise<World> {
+  const path = options.path ?? "scim";
+  const trusted = path === "trusted-header";
+  const [sqs, sm, cognito, owui] = await Promise.all([
+    startSqsFake(),
+    startSecretsManagerFake(),
+    startCognitoFake(),
+    startOpenWebUiScimFake({
+      token: "scim-token-1",
+      ...(trusted ? { trustedEmailHeader: EMAIL_HEADER, trustedNameHeader: EMAIL_HEADER, defaultUserRole: "user" as const } : {}),
+    }),
+  ]);
   const secretArn = sm.put(SECRET_NAME, owui.token);
   const queueUrl = sqs.queueUrl(QUEUE);
+  const pathEnv = trusted
+    ? { OPENWEBUI_PROVISIONING: "trusted-header", OPENWEBUI_URL: owui.openWebUiUrl, TRUSTED_EMAIL_HEADER: EMAIL_HEADER, TRUSTED_NAME_HEADER: undefined, SCIM_BASE_URL: undefined, SCIM_TOKEN_SECRET_ARN: undefined }
+    : { OPENWEBUI_PROVISIONING: undefined, OPENWEBUI_URL: undefined, TRUSTED_EMAIL_HEADER: undefined, TRUSTED_NAME_HEADER: undefined, SCIM_BASE_URL: owui.baseUrl, SCIM_TOKEN_SECRET_ARN: secretArn };
   const restoreEnv = setEnv({
     ...BASE_ENV,
     AWS_ENDPOINT_URL_SQS: sqs.url,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url,
     AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.url,
     QUEUE_URL: queueUrl,
-    SCIM_BASE_URL: owui.baseUrl,
-    SCIM_TOKEN_SECRET_ARN: secretArn,
+    ...pathEnv,
     USER_POOL_ID: cognito.userPoolId,
-    REQUEST_TIMEOUT_MS: "250",
+    // Short enough for the hang rows, long enough for a loaded CI machine (two cores, parallel forks).
+    REQUEST_TIMEOUT_MS: "1000",
     ENQUEUE_BUDGET_MS: "1000",
     WEBHOOK_URL: undefined,
     ...env,
@@ -80,6 +105,7 @@ export async function startWorld(env: Record<string, string | undefined> = {}): 
   let workerInstance: WorkerModule | undefined;
 
   const world: World = {
+    path,
     sqs,
     sm,
     cognito,
@@ -122,7 +148,8 @@ export async function startWorld(env: Record<string, string | undefined> = {}): 
         } catch {
           email = undefined;
         }
-        if (typeof email === "string" && owui.has(email.trim())) provisioned += 1;
+        const ok = typeof email === "string" && (trusted ? owui.canSignIn(email.trim()) : owui.has(email.trim()));
+        if (ok) provisioned += 1;
         else lost.push(m);
       }
       return { lost, dlq, provisioned, stillQueued: queued.length };
@@ -141,7 +168,7 @@ export async function startWorld(env: Record<string, string | undefined> = {}): 
  * One fresh world and stdout capture per test, torn down after each: call in a describe (or file)
  * body, then `await setup(env)` inside each test.
  */
-export function worldPerTest(): (env?: Record<string, string | undefined>) => Promise<{ w: World; logs: Capture }> {
+export function worldPerTest(): (env?: Record<string, string | undefined>, options?: { path?: ProvisioningPathName }) => Promise<{ w: World; logs: Capture }> {
   let world: World | undefined;
   let logs: Capture | undefined;
   afterEach(async () => {
@@ -150,9 +177,9 @@ export function worldPerTest(): (env?: Record<string, string | undefined>) => Pr
     await world?.close();
     world = undefined;
   });
-  return async (env = {}) => {
+  return async (env = {}, options = {}) => {
     logs = captureStdout();
-    world = await startWorld(env);
+    world = await startWorld(env, options);
     return { w: world, logs };
   };
 }

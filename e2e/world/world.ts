@@ -1,0 +1,454 @@
+/**
+ * An e2e "world": one env's synthesized stack brought up as real processes on this machine.
+ *
+ * - PostgreSQL (TLS, scram) with the per-service databases and roles made by the REAL db-bootstrap
+ *   bundle, from the stack's own `aws_lambda_invocation` input, against moto's Secrets Manager;
+ * - moto (server mode) serving S3 (LiteLLM's config object, the stack's `aws_s3_object` content)
+ *   and Secrets Manager;
+ * - the Bedrock runtime stand-in behind LiteLLM; the OIDC provider stand-in playing Cognito or
+ *   Entra ID; the ALB stand-in with the stack's listener rules and target groups;
+ * - LiteLLM, mcpo, Open WebUI (and the oauth2-proxy sidecar) as "tasks" started from the
+ *   synthesized container definitions by e2e/harness (image facts, ECS composition, health checks);
+ * - Redis when the env has it.
+ *
+ * Everything listens on its own loopback address: the ALB on 127.0.2.1:443, the IdP on
+ * 127.0.2.2:443, the AWS stand-ins on 127.0.2.3, each task on 127.0.1.N. Chromium maps the app's
+ * hostname and the Cognito domain onto those addresses (`--host-resolver-rules`), so browser-facing
+ * URLs are exactly the deployed ones.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { EnvConfig } from "../../envs/schema.js";
+import { bundleFunction } from "../../lib/bundle.js";
+import { toolServerConnection } from "../../modules/services/index.js";
+import { ENVS, synthPlatform, withAuth, type Synthesized } from "../../test/support/synth.js";
+import { evaluateTemplate } from "../../test/support/hcl-gate.js";
+import { readManifest, type Manifest } from "../harness/manifest.js";
+import type { Substitutions } from "../harness/substitute.js";
+import { allocateTaskIp, startTask, type Task } from "../harness/task.js";
+import { evaluateLocal, placeholdersOf, taskDefinitionsOf, type ContainerDefinition } from "../harness/taskdefs.js";
+import { start as startAlb, type AlbStandIn, type Rule } from "../standins/alb.js";
+import { start as startBedrock, type BedrockFake } from "../standins/bedrock.js";
+import { start as startOidc, type OidcStandIn, type OidcUser } from "../standins/oidc.js";
+import { testCa, type TestCa } from "../standins/tls.js";
+import { startMoto, startPostgres, startRedis, type Moto, type Postgres, type Redis } from "./infra.js";
+
+/** The auth modes of the issue: P = oauth2-proxy + Cognito, E = native OIDC + Entra, C = native OIDC + Cognito. */
+export type Mode = "P" | "E" | "C";
+
+export const ALB_IP = "127.0.2.1";
+export const IDP_IP = "127.0.2.2";
+export const AWS_IP = "127.0.2.3";
+const ACCOUNT = "123456789012";
+const POOL_ID = "us-east-1_E2eSandbox";
+const TENANT_ID = "5f1e2e00-0000-4000-8000-00000000e2e0";
+const CLIENT_ID = "e2eclient0000000000000000";
+const CLIENT_SECRET = `e2e-client-secret-${randomBytes(8).toString("hex")}`;
+
+/** The env config each mode runs with: the deployed envs, or (C) sandbox switched to native OIDC. */
+export function envFor(mode: Mode, variant: "default" | "prod" = "default"): EnvConfig {
+  if (mode === "E") return variant === "prod" ? ENVS.prod : ENVS.nonprod;
+  if (mode === "P") return ENVS.sandbox;
+  const s = ENVS.sandbox;
+  if (s.auth.mode !== "oauth2-proxy") throw new Error("sandbox is expected to run oauth2-proxy + Cognito");
+  return withAuth(s, { mode: "oidc", idp: "cognito", cognito: s.auth.cognito, admin: s.auth.admin, provisioning: s.auth.provisioning, scim: { enabled: true } });
+}
+
+export interface WorldOptions {
+  readonly mode: Mode;
+  /** @default envFor(mode) */
+  readonly env?: EnvConfig;
+  /** Open WebUI tasks to start (the ALB targets the first). @default 1 */
+  readonly openwebuiReplicas?: number;
+  /** Users the IdP knows from the start. */
+  readonly users?: readonly OidcUser[];
+  /** Where logs go. @default a temp dir */
+  readonly logDir?: string;
+}
+
+export interface World {
+  readonly mode: Mode;
+  readonly env: EnvConfig;
+  readonly synth: Synthesized;
+  readonly manifest: Manifest;
+  readonly defs: Readonly<Record<string, ContainerDefinition[]>>;
+  /** `https://<hostname>`: what the browser opens. */
+  readonly appUrl: string;
+  readonly ca: TestCa;
+  readonly idp: OidcStandIn;
+  readonly alb: AlbStandIn;
+  readonly bedrock: BedrockFake;
+  readonly moto: Moto;
+  readonly postgres: Postgres;
+  readonly redis?: Redis;
+  readonly litellm: Task;
+  readonly mcpo: Task;
+  readonly openwebui: Task[];
+  /** Fixture values of the placeholder secrets, by secret name (`owui/<env>/…`). */
+  readonly secretValues: Readonly<Record<string, string>>;
+  /** The configured administrator's email. */
+  readonly adminEmail: string;
+  /** Chromium flags that route the deployed hostnames here and trust the test CA. */
+  readonly chromiumArgs: readonly string[];
+  /** Starts one more Open WebUI task (same definitions), e.g. a second replica. */
+  startOpenWebUi(overrides?: { image?: string; environment?: Record<string, string> }): Promise<Task>;
+  stop(): Promise<void>;
+}
+
+const hex = (n: number) => randomBytes(n).toString("hex");
+
+/** Fixture value of each placeholder secret, in the format its consumer requires (README, "Secrets to fill"). */
+function placeholderValue(name: string, ctx: { env: EnvConfig; mcpoKey: string }): string | undefined {
+  const tail = name.replace(/^owui\/[^/]+\//, "");
+  switch (tail) {
+    case "openwebui/secret-key":
+      return hex(32);
+    case "litellm/master-key":
+      return `sk-${hex(24)}`;
+    case "mcpo/api-key":
+      return ctx.mcpoKey;
+    case "openwebui/tool-server-connections":
+      return JSON.stringify(
+        Object.keys(ctx.env.services.mcpo.servers)
+          .sort()
+          .map((server) => toolServerConnection(`http://mcpo.owui-${ctx.env.name}.internal:8000/${server}`, server, ctx.mcpoKey)),
+      );
+    case "openwebui/scim-token":
+      return hex(32);
+    case "openwebui/admin-password":
+      return randomBytes(24).toString("base64");
+    case "oauth2-proxy/cookie-secret":
+      return randomBytes(32).toString("base64url");
+    case "openwebui/oauth-client-secret":
+    case "cognito/client-secret":
+      return CLIENT_SECRET;
+    default:
+      return undefined;
+  }
+}
+
+/** The value Terraform would give a reference at apply, for the references the containers hold. */
+function referenceValue(synth: Synthesized, address: string, ctx: { env: EnvConfig }): string | undefined {
+  if (address === "data.aws_partition.partition.partition") return "aws";
+  if (address === "data.aws_caller_identity.current.account_id") return ACCOUNT;
+  const m = /^(data\.)?([a-z0-9_]+)\.([^.]+)\.(.+)$/.exec(address);
+  if (!m) return undefined;
+  const [, data, type, name, attr] = m;
+  const config = (data ? synth.json.data : synth.json.resource)?.[type!]?.[name!] as Record<string, unknown> | undefined;
+  if (!config) return undefined;
+  const literal = (key: string) => {
+    const v = config[key];
+    return typeof v === "string" ? String(evaluateTemplate(v, (a) => referenceValue(synth, a, ctx) ?? `<${a}>`)) : undefined;
+  };
+  switch (`${type}.${attr}`) {
+    case "aws_cognito_user_pool.id":
+      return POOL_ID;
+    case "aws_cognito_user_pool_client.id":
+      return CLIENT_ID;
+    case "aws_cognito_user_pool_domain.domain":
+      return literal("domain");
+    case "aws_ssm_parameter.insecure_value": // Entra ids published in SSM
+      return /tenant-id$/.test(String(config.name)) ? TENANT_ID : CLIENT_ID;
+    case "aws_ssm_parameter.arn":
+      return `arn:aws:ssm:${ctx.env.region}:${ACCOUNT}:parameter${literal("name")}`;
+    case "aws_secretsmanager_secret.arn":
+      return `arn:aws:secretsmanager:${ctx.env.region}:${ACCOUNT}:secret:${literal("name")}-AbCdEf`;
+    case "aws_s3_bucket.bucket":
+      return literal("bucket");
+    case "aws_kms_key.key_id":
+      return `00000000-0000-4000-8000-${hex(6)}`;
+    default:
+      return literal(attr!);
+  }
+}
+
+/** The ALB's listener rules and default action, from the stack's `aws_lb_listener(_rule)`. */
+function listenerOf(synth: Synthesized): { rules: Rule[]; defaultGroup: string; groupPorts: Record<string, number> } {
+  const https = synth.resources("aws_lb_listener").find(([, l]) => l.protocol === "HTTPS");
+  if (!https) throw new Error("the stack has no HTTPS listener");
+  const groupOf = (arnRef: string) => /aws_lb_target_group\.([^.]+)\.arn/.exec(arnRef)?.[1] ?? arnRef;
+  const defaultGroup = groupOf(String((https[1].default_action as any[])[0].target_group_arn));
+  const rules: Rule[] = synth.resources("aws_lb_listener_rule").map(([, r]) => {
+    const conditions: Record<string, unknown> = {};
+    for (const c of (r.condition as any[]) ?? []) {
+      if (c.path_pattern) conditions.pathPattern = c.path_pattern.values ?? c.path_pattern[0]?.values;
+      if (c.host_header) conditions.hostHeader = c.host_header.values ?? c.host_header[0]?.values;
+    }
+    const a = (r.action as any[])[0];
+    const action = a.type === "forward" ? { type: "forward" as const, targetGroup: groupOf(a.target_group_arn) } : a.type === "fixed-response" ? { type: "fixed-response" as const, statusCode: a.fixed_response.status_code, contentType: a.fixed_response.content_type, body: a.fixed_response.message_body } : { type: "redirect" as const, statusCode: a.redirect.status_code };
+    return { priority: Number(r.priority), conditions, action };
+  });
+  const groupPorts = Object.fromEntries(synth.resources("aws_lb_target_group").map(([n, g]) => [n, Number(g.port)]));
+  return { rules, defaultGroup, groupPorts };
+}
+
+export async function startWorld(opts: WorldOptions): Promise<World> {
+  const env = opts.env ?? envFor(opts.mode);
+  const manifest = readManifest();
+  const synth = synthPlatform(env);
+  const defs = taskDefinitionsOf(synth);
+  const logDir = opts.logDir ?? mkdtempSync(join(tmpdir(), `owui-e2e-${env.name}-`));
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  };
+  try {
+    const hostname = env.hostname;
+    const ctx = { env };
+    const ref = (a: string) => referenceValue(synth, a, ctx);
+    const cognitoDomainHost = env.auth.idp === "cognito" ? `${ref(synth.resources("aws_cognito_user_pool_domain").map(([n]) => `aws_cognito_user_pool_domain.${n}.domain`)[0]!)}.auth.${env.region}.amazoncognito.com` : undefined;
+
+    // TLS: one certificate for every name the browser or a process reaches over HTTPS.
+    const ca = await testCa({ names: [hostname, ALB_IP, IDP_IP, ...(cognitoDomainHost ? [cognitoDomainHost] : []), "login.microsoftonline.com"] });
+    stops.push(() => ca.cleanup());
+
+    // Identity provider.
+    const client = synth.resources("aws_cognito_user_pool_client")[0]?.[1];
+    const adminEmail = env.auth.admin!.email;
+    const idp = await startOidc({
+      flavor: env.auth.idp === "entra" ? "entra" : "cognito",
+      ...(env.auth.idp === "entra" ? { issuerPath: `/${TENANT_ID}/v2.0`, tenantId: TENANT_ID } : { issuerPath: `/${POOL_ID}` }),
+      clients: [
+        {
+          client_id: CLIENT_ID,
+          client_secret: CLIENT_SECRET,
+          redirect_uris: (client?.callback_urls as string[] | undefined) ?? [`https://${hostname}/oauth/oidc/callback`],
+          post_logout_redirect_uris: (client?.logout_urls as string[] | undefined) ?? [`https://${hostname}/`, `https://${hostname}/auth`],
+        },
+      ],
+      users: opts.users ?? [],
+      tls: { key: ca.key, cert: ca.cert },
+      host: IDP_IP,
+      port: 443,
+      hostname: IDP_IP,
+    });
+    stops.push(() => idp.stop());
+
+    // AWS: moto (S3, Secrets Manager) and the Bedrock stand-in.
+    const moto = await startMoto(manifest, AWS_IP);
+    stops.push(() => moto.stop());
+    const models = [...env.services.litellm.models.map((m) => m.modelId), env.services.openwebui.retrieval.embeddingModelId];
+    const bedrock = await startBedrock({ models, host: AWS_IP, region: env.region, accountId: ACCOUNT });
+    stops.push(() => bedrock.stop());
+    const awsClientConfig = { region: env.region, endpoint: moto.url, forcePathStyle: true, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } };
+    const s3 = new S3Client(awsClientConfig);
+    const sm = new SecretsManagerClient(awsClientConfig);
+
+    // LiteLLM's config object, as the stack's aws_s3_object writes it.
+    const object = synth.resource("aws_s3_object", "litellm-config-object");
+    const bucket = ref(String(object.bucket).replace(/^\$\{(.+)\}$/, "$1").replace(/\.id$/, ".bucket"))!;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: String(object.key), Body: String(object.content) }));
+
+    // PostgreSQL, and the per-service databases made by the real db-bootstrap bundle.
+    const postgres = await startPostgres(manifest, { pgvector: env.services.openwebui.retrieval.vectorDb === "pgvector", tls: { key: ca.key, cert: ca.cert, caFile: ca.caCertPath } });
+    stops.push(() => postgres.stop());
+    const secretValues: Record<string, string> = {};
+    await runDbBootstrap({ synth, env, postgres, sm, ref, secretValues });
+
+    // Redis.
+    let redis: Redis | undefined;
+    if (env.data.redis.enabled) {
+      redis = await startRedis(manifest, { host: AWS_IP, password: hex(16) });
+      stops.push(() => redis!.stop());
+      const redisSecret = synth.resources("aws_secretsmanager_secret").find(([, s]) => /\/redis$/.test(String(s.name)))?.[1];
+      if (redisSecret) secretValues[String(redisSecret.name)] = JSON.stringify({ host: redis.host, port: redis.port, url: redis.url });
+    }
+
+    // Placeholder secrets an operator fills (fixtures in the documented formats).
+    const mcpoKey = hex(32);
+    for (const [, s] of synth.resources("aws_secretsmanager_secret")) {
+      const name = String(s.name);
+      if (secretValues[name] !== undefined) continue;
+      const v = placeholderValue(name, { env, mcpoKey });
+      if (v !== undefined) secretValues[name] = v;
+    }
+
+    // Substitutions shared by every task.
+    const ips = { litellm: allocateTaskIp(), mcpo: allocateTaskIp(), openwebui: allocateTaskIp() };
+    const references: Record<string, string> = {};
+    const secrets: Record<string, string> = {};
+    for (const d of Object.values(defs).flat()) {
+      for (const p of placeholdersOf(d)) {
+        if (p.startsWith("local.")) references[p] = evaluateLocal(synth, p.slice("local.".length), (a) => ref(a) ?? `<${a}>`);
+        else {
+          const v = ref(p);
+          if (v !== undefined) references[p] = v;
+        }
+      }
+      for (const s of d.secrets) {
+        const addr = /^<([^>]+)>/.exec(s.valueFrom)?.[1];
+        const arnText = s.valueFrom.replace(/<([^>]+)>/g, (_, a: string) => ref(a) ?? `<${a}>`);
+        if (addr?.startsWith("aws_secretsmanager_secret.")) {
+          const name = String(synth.json.resource.aws_secretsmanager_secret[addr.split(".")[1]!].name);
+          const v = secretValues[name];
+          if (v !== undefined) secrets[`<${addr}>`] = v;
+        } else if (addr?.startsWith("aws_ssm_parameter.")) {
+          secrets[s.valueFrom] = String(synth.json.resource.aws_ssm_parameter[addr.split(".")[1]!].value);
+        } else if (/:ssm:.*:parameter\/owui\/[^/]+\/entra\/client-id$/.test(arnText)) {
+          secrets[s.valueFrom] = CLIENT_ID;
+        }
+      }
+    }
+    const shared: Omit<Substitutions, "taskIp" | "taskDir"> = {
+      namespace: `owui-${env.name}.internal`,
+      discovery: ips,
+      endpoints: [
+        { from: `https://cognito-idp.${env.region}.amazonaws.com`, to: `https://${IDP_IP}`, reason: "the Cognito user pool's issuer is the IdP stand-in" },
+        { from: "https://login.microsoftonline.com", to: `https://${IDP_IP}`, reason: "Entra ID's issuer is the IdP stand-in" },
+        // The ALB's nodes sit in the public subnets (oauth2-proxy's TRUSTED_PROXY_IPS); here the ALB is one address.
+        { from: env.network.publicSubnetCidrs.join(","), to: `${ALB_IP}/32`, reason: "the ALB's subnets: the ALB stand-in's address" },
+      ],
+      references,
+      secrets,
+      omitEnv: [
+        {
+          name: "DATABASE_URL",
+          containers: ["litellm"],
+          reason: "LiteLLM with a DATABASE_URL runs Prisma, whose query and schema engines are downloaded at start from binaries.prisma.sh, which no package registry mirrors; without it LiteLLM serves the config's model_list with the master key (no virtual keys or spend tracking)",
+        },
+      ],
+      extraEnv: [
+        ...Object.entries((manifest.components.openwebui as { env?: Record<string, string> }).env ?? {})
+          .filter(([k]) => !defs.openwebui!.some((d) => d.environment.some((e) => e.name === k)))
+          .map(([name, value]) => ({ name, value, reason: "where the PyPI package keeps what the image keeps at /app/build (its Dockerfile's FRONTEND_BUILD_DIR), and the flag its `open-webui` entry point sets", containers: ["openwebui"] })),
+        ...Object.entries((manifest.components.mcpo as { env?: Record<string, string> }).env ?? {})
+          .filter(([k]) => k !== "PATH_PREPEND")
+          .map(([name, value]) => ({ name, value, reason: "uvx installs the MCP servers from the installer's pinned cache (the image's uvx fetches them from PyPI at start)", containers: ["mcpo"] })),
+        ...Object.entries(ca.env).map(([name, value]) => ({ name, value, reason: "trust the test CA of the ALB and IdP stand-ins (the deployed images trust public CAs)" })),
+        { name: "AWS_ACCESS_KEY_ID", value: "testing", reason: "the task role's credentials (ECS provides them through the container credentials endpoint)" },
+        { name: "AWS_SECRET_ACCESS_KEY", value: "testing", reason: "the task role's credentials" },
+        { name: "AWS_ENDPOINT_URL_S3", value: moto.url, reason: "S3 is moto", containers: ["litellm"] },
+        { name: "AWS_BEDROCK_RUNTIME_ENDPOINT", value: bedrock.url, reason: "Bedrock runtime is the stand-in (LiteLLM 1.80.0 reads its own AWS_BEDROCK_RUNTIME_ENDPOINT, not the SDK-wide AWS_ENDPOINT_URL_BEDROCK_RUNTIME)", containers: ["litellm"] },
+      ],
+      manifest,
+    };
+    const taskDir = (name: string) => {
+      const d = join(logDir, "tasks", name);
+      mkdirSync(d, { recursive: true });
+      return d;
+    };
+    const launch = (service: string, ip: string, containerDefs: ContainerDefinition[], tag = service) =>
+      startTask({ envName: env.name, service, containerDefs, manifest, substitutions: { ...shared, taskIp: ip, taskDir: taskDir(tag) }, logDir });
+
+    const mcpo = await launch("mcpo", ips.mcpo, defs.mcpo!);
+    stops.push(() => mcpo.stop());
+    const litellm = await launch("litellm", ips.litellm, defs.litellm!);
+    stops.push(() => litellm.stop());
+    await Promise.all([mcpo.waitHealthy(300_000), litellm.waitHealthy(300_000)]);
+
+    const openwebui: Task[] = [];
+    let replica = 0;
+    const startOpenWebUi = async (o: { image?: string; environment?: Record<string, string> } = {}) => {
+      const ip = replica === 0 ? ips.openwebui : allocateTaskIp();
+      const containerDefs = defs.openwebui!.map((d) =>
+        d.name === "openwebui" && (o.image || o.environment)
+          ? { ...d, ...(o.image ? { image: o.image } : {}), environment: [...d.environment.filter((e) => !(o.environment && e.name in o.environment)), ...Object.entries(o.environment ?? {}).map(([name, value]) => ({ name, value }))] }
+          : d,
+      );
+      const t = await launch("openwebui", ip, containerDefs, `openwebui-${replica++}`);
+      stops.push(() => t.stop());
+      await t.waitHealthy(600_000);
+      openwebui.push(t);
+      return t;
+    };
+    for (let i = 0; i < (opts.openwebuiReplicas ?? 1); i++) await startOpenWebUi();
+
+    // The ALB: the stack's listener rules, its target groups registered on the first replica.
+    const listener = listenerOf(synth);
+    const targets = Object.fromEntries(Object.entries(listener.groupPorts).map(([g, port]) => [g, { host: openwebui[0]!.ip, port }]));
+    const alb = await startAlb({ tls: { key: ca.key, cert: ca.cert }, listenerRules: listener.rules, targets, defaultTarget: listener.defaultGroup, host: ALB_IP, port: 443, idleTimeoutSeconds: env.compute.albIdleTimeoutSeconds, httpRedirect: { port: 80 } });
+    stops.push(() => alb.stop());
+
+    const chromiumArgs = [
+      ...ca.chromiumArgs,
+      `--host-resolver-rules=MAP ${hostname} ${ALB_IP}${cognitoDomainHost ? `, MAP ${cognitoDomainHost} ${IDP_IP}` : ""}, MAP login.microsoftonline.com ${IDP_IP}`,
+    ];
+    return {
+      mode: opts.mode,
+      env,
+      synth,
+      manifest,
+      defs,
+      appUrl: `https://${hostname}`,
+      ca,
+      idp,
+      alb,
+      bedrock,
+      moto,
+      postgres,
+      ...(redis ? { redis } : {}),
+      litellm,
+      mcpo,
+      openwebui,
+      secretValues,
+      adminEmail,
+      chromiumArgs,
+      startOpenWebUi,
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+/**
+ * Runs the real db-bootstrap bundle with the stack's invocation input, against this PostgreSQL and
+ * moto's Secrets Manager, and collects what it wrote into the service secrets. The local master is
+ * the cluster's superuser (Aurora's master is `rds_superuser`, which may create the `vector`
+ * extension; a plain role here could not).
+ */
+async function runDbBootstrap(args: { synth: Synthesized; env: EnvConfig; postgres: Postgres; sm: SecretsManagerClient; ref: (a: string) => string | undefined; secretValues: Record<string, string> }): Promise<void> {
+  const { synth, postgres, sm } = args;
+  const invocation = synth.resource("aws_lambda_invocation", "db-bootstrap");
+  // The gate's evaluator takes plain attribute references; the master secret's `[0]` index is read as part of its name.
+  const text = String(invocation.input).replace(/\[(\d+)\]\./g, "_$1.");
+  const input = JSON.parse(String(evaluateTemplate(text, (a) => `<${a}>`))) as { services: { name: string; database: string; role: string; secretArn: string; extensions?: string[] }[]; redis?: unknown };
+  const masterName = `rds!cluster-e2e-${args.env.name}`;
+  const master = await sm.send(new CreateSecretCommand({ Name: masterName, SecretString: JSON.stringify({ username: "postgres", password: "unused-trust-auth" }) }));
+  const services = [];
+  for (const s of input.services) {
+    const name = String(synth.json.resource.aws_secretsmanager_secret[/aws_secretsmanager_secret\.([^.]+)\.arn/.exec(s.secretArn)![1]!].name);
+    const created = await sm.send(new CreateSecretCommand({ Name: name, Description: "filled by db-bootstrap" }));
+    services.push({ ...s, secretArn: created.ARN!, secretName: name });
+  }
+  const bundle = bundleFunction({ pkg: "db-bootstrap", entry: "src/index.ts" });
+  const saved = { ...process.env };
+  try {
+    process.env.AWS_REGION = args.env.region;
+    process.env.AWS_ACCESS_KEY_ID = "testing";
+    process.env.AWS_SECRET_ACCESS_KEY = "testing";
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = String(await endpointOf(sm));
+    process.env.DB_SSL_MODE = postgres.caFile ? "verify-full" : "disable";
+    if (postgres.caFile) process.env.DB_SSL_CA_FILE = postgres.caFile;
+    const mod = (await import(`${bundle.file}?v=${Date.now()}`)) as { handler: (e: unknown) => Promise<unknown> };
+    await mod.handler({ masterSecretArn: master.ARN, host: postgres.host, port: postgres.port, services: services.map(({ secretName: _n, ...s }) => s) });
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+  for (const s of services) {
+    const v = await sm.send(new GetSecretValueCommand({ SecretId: s.secretArn }));
+    args.secretValues[s.secretName] = v.SecretString!;
+    if (s.extensions?.length === undefined && s.name === "openwebui" && postgres.pgvector) {
+      // Until db-bootstrap creates extensions itself, the master does it here the same way.
+      postgres.psql("CREATE EXTENSION IF NOT EXISTS vector", s.database);
+    }
+  }
+}
+
+async function endpointOf(client: { config: { endpoint?: unknown } }): Promise<string> {
+  const e = client.config.endpoint;
+  const v = typeof e === "function" ? await (e as () => Promise<{ protocol: string; hostname: string; port?: number; path: string }>)() : e;
+  const u = v as { protocol: string; hostname: string; port?: number };
+  return `${u.protocol}//${u.hostname}${u.port ? `:${u.port}` : ""}`;
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
