@@ -4,25 +4,25 @@
  */
 import { overlaps, parseCidr, type Cidr } from "../lib/cidr.js";
 import { ConfigError, ConfigErrors } from "../lib/errors.js";
-import type { EnvConfig } from "./schema.js";
+import { certificateStateKey, type AccountConfig, type EnvConfig } from "./schema.js";
+
+type StateConfig = EnvConfig["state"];
+const where = (state: StateConfig, key: string) => `${state.endpoint}/${state.bucket}/${key}`;
 
 /** The stacks `pnpm synth` writes for an env (stacks/app.ts), with the state key each keeps its state at. */
 function stacksOf(env: EnvConfig): { id: string; state: string }[] {
-  const where = (key: string) => `${env.state.endpoint}/${env.state.bucket}/${key}`;
   return [
-    { id: env.name, state: where(env.stateKey) },
-    { id: `${env.name}-certificate`, state: where(`${env.state.keyPrefix}/${env.name}-certificate.tfstate`) },
+    { id: env.name, state: where(env.state, env.stateKey) },
+    { id: `${env.name}-certificate`, state: where(env.state, certificateStateKey(env)) },
   ];
 }
 
-/** Whether two envs share an account as far as config says: both declare it, and it is the same (envs without accountId are not compared). */
-const sameAccount = (a: EnvConfig, b: EnvConfig) => a.accountId !== undefined && a.accountId === b.accountId;
-
 /**
- * Every collision between two envs of `envs`, as ConfigErrors naming the later env's field, the
+ * Every collision between two envs of `envs` (and, given `accounts`, with the account stacks; see
+ * {@link accountProblems}), as ConfigErrors naming the later env's field, the
  * clashing value, the env it clashes with, and the fix. Empty when the list is consistent.
  */
-export function crossEnvProblems(envs: readonly EnvConfig[]): ConfigError[] {
+export function crossEnvProblems(envs: readonly EnvConfig[], accounts: readonly AccountConfig[] = []): ConfigError[] {
   const errors: ConfigError[] = [];
   envs.forEach((env, i) => {
     const fail = (path: string, problem: string, fix: string) => errors.push(new ConfigError(`${env.name}: ${path}`, problem, fix));
@@ -35,24 +35,53 @@ export function crossEnvProblems(envs: readonly EnvConfig[]): ConfigError[] {
       for (const mine of stacksOf(env)) {
         for (const theirs of stacksOf(other)) {
           if (mine.id === theirs.id && other.name !== env.name) fail("name", `"${env.name}" gives a stack the id "${mine.id}", which env "${other.name}" already uses`, "rename one of the envs");
-          if (mine.state === theirs.state && other.name !== env.name) fail("state", `stack "${mine.id}" keeps its state at ${mine.state}, where env "${other.name}"'s stack "${theirs.id}" keeps its own; one apply would overwrite the other's state`, "give each env its own state.keyPrefix or bucket");
+          if (mine.state === theirs.state && other.name !== env.name) fail("state", `stack "${mine.id}" keeps its state at ${mine.state}, where env "${other.name}"'s stack "${theirs.id}" keeps its own; one apply would overwrite the other's state`, "give each env its own state.key or bucket");
         }
       }
-      const logs = (e: EnvConfig) => e.services.litellm.invocationLogging;
-      if (logs(env) && logs(other) && env.region === other.region && sameAccount(env, other)) {
+    }
+  });
+  errors.push(...accountProblems(accounts, envs));
+  return errors;
+}
+
+/**
+ * Account stacks (envs/accounts.ts) that would share an account-and-region setting, or a stack id
+ * or state key with another stack. Two entries of one region own the same Bedrock invocation
+ * logging unless both name their accounts and the accounts differ; an entry without an account id
+ * is ambiguous when the region's envs declare more than one account.
+ */
+export function accountProblems(accounts: readonly AccountConfig[], envs: readonly EnvConfig[] = []): ConfigError[] {
+  const errors: ConfigError[] = [];
+  accounts.forEach((account, i) => {
+    const fail = (path: string, problem: string, fix: string) => errors.push(new ConfigError(`${account.stackId}: ${path}`, problem, fix));
+    const label = (a: AccountConfig) => `${a.accountId ?? "the deploying account"}/${a.region}`;
+    for (const other of accounts.slice(0, i)) {
+      const distinctAccounts = account.accountId !== undefined && other.accountId !== undefined && account.accountId !== other.accountId;
+      if (account.region === other.region && !distinctAccounts) {
         fail(
-          "services.litellm.invocationLogging",
-          `is on, and so is env "${other.name}"'s in the same account (${env.accountId}) and region (${env.region}); Bedrock invocation logging is one setting per account and region, so each apply overwrites the other's and destroying either turns it off for both`,
-          `leave it on in one env of ${env.accountId}/${env.region} and set it to false in the others`,
+          "bedrockInvocationLogging",
+          `account stack "${account.stackId}" and "${other.stackId}" both own Bedrock invocation logging of ${label(account)}${other.accountId !== account.accountId ? ` (or ${label(other)}: without both account ids they may be one account)` : ""}; it is one setting per account and region, so each apply would overwrite the other's and destroying either would turn it off for both`,
+          `keep one entry per account and region in envs/accounts.ts, or give each entry the accountId it is for`,
         );
+      }
+      if (where(account.state, account.state.key) === where(other.state, other.state.key)) fail("state.key", `"${account.state.key}" is also the state key of account stack "${other.stackId}"`, "give each account stack its own state.key");
+    }
+    const declared = [...new Set(envs.filter((e) => e.region === account.region && e.accountId !== undefined).map((e) => e.accountId!))].sort();
+    if (account.accountId === undefined && declared.length > 1) {
+      fail("accountId", `is missing, but the envs of ${account.region} deploy to ${declared.length} accounts (${declared.join(", ")}); this stack would land in whichever account deploys it first, and its state would then point there`, `give the entry the accountId it is for, and add one entry per account`);
+    }
+    for (const env of envs) {
+      for (const stack of stacksOf(env)) {
+        if (stack.id === account.stackId) fail("region", `gives the stack id "${account.stackId}", which env "${env.name}" already uses`, "rename the env");
+        if (stack.state === where(account.state, account.state.key)) fail("state.key", `"${account.state.key}" is also where env "${env.name}"'s stack "${stack.id}" keeps its state; one apply would overwrite the other's state`, "give the account stack its own state.key, e.g. \"open-webui/aws/account-<region>.tfstate\"");
       }
     }
   });
   return errors;
 }
 
-/** Throws {@link ConfigErrors} with every collision between `envs`. */
-export function checkEnvironments(envs: readonly EnvConfig[]): void {
-  const errors = crossEnvProblems(envs);
+/** Throws {@link ConfigErrors} with every collision between `envs` and the account stacks. */
+export function checkEnvironments(envs: readonly EnvConfig[], accounts: readonly AccountConfig[] = []): void {
+  const errors = crossEnvProblems(envs, accounts);
   if (errors.length > 0) throw new ConfigErrors(errors);
 }

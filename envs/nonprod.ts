@@ -5,6 +5,8 @@ export const nonprod = defineEnv({
   name: "nonprod",
   region: "us-east-1",
   hostname: "owui-nonprod.oremuslabs.app",
+  // Written out, never derived from the name: a rename must not move the state (README "Remote state").
+  state: { key: "open-webui/aws/nonprod.tfstate" },
   tags: { CostCenter: "platform", DataClassification: "internal" },
   network: {
     vpcCidr: "10.40.0.0/16",

@@ -5,6 +5,8 @@ export const prod = defineEnv({
   name: "prod",
   region: "us-east-1",
   hostname: "owui-prod.oremuslabs.app",
+  // Written out, never derived from the name: a rename must not move the state (README "Remote state").
+  state: { key: "open-webui/aws/prod.tfstate" },
   tags: { CostCenter: "platform", DataClassification: "confidential" },
   network: {
     vpcCidr: "10.50.0.0/16",

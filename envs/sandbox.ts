@@ -11,6 +11,8 @@ export const sandbox = defineEnv({
   name: "sandbox",
   region: "us-east-1",
   hostname: "owui-sandbox.oremuslabs.app",
+  // Written out, never derived from the name: a rename must not move the state (README "Remote state").
+  state: { key: "open-webui/aws/sandbox.tfstate" },
   tags: { CostCenter: "platform", DataClassification: "internal" },
   network: {
     vpcCidr: "10.60.0.0/16",
@@ -57,4 +59,6 @@ export const sandbox = defineEnv({
     admin: { email: "platform-admins@oremuslabs.app" },
   },
   logRetentionDays: 14,
+  // No prevent_destroy: `cdktf destroy` removes everything (no final snapshot, so no key must outlive it).
+  protection: { preventDestroy: false, reason: "throwaway env for a first deployment; destroyed and rebuilt from scratch, it holds no data to keep" },
 });

@@ -79,6 +79,9 @@ export * from "./auth.js";
 // Sections
 // ---------------------------------------------------------------------------------------------
 
+/** `<dir>/<file>.tfstate`: an S3 object key without leading or trailing slash. */
+const STATE_KEY_RE = /^(?:[A-Za-z0-9._-]+\/)*[A-Za-z0-9._-]+\.tfstate$/;
+
 const stateSchema = z.strictObject({
   /** Bucket holding Terraform state. @default "workspaces" */
   bucket: z
@@ -89,8 +92,17 @@ const stateSchema = z.strictObject({
     .default("workspaces"),
   /** S3-compatible endpoint (MinIO). @default "https://s3.oremuslabs.app" */
   endpoint: z.url({ protocol: /^https$/, error: "must be an https:// URL. Fix: e.g. \"https://s3.example.com\"" }).default("https://s3.oremuslabs.app"),
-  /** State keys are `<keyPrefix>/<stack>.tfstate`. @default "open-webui/aws" */
-  keyPrefix: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, { error: "must be a slash-separated key prefix without leading or trailing slash. Fix: e.g. \"open-webui/aws\"" }).default("open-webui/aws"),
+  /**
+   * The object key of the stack's state, e.g. `open-webui/aws/nonprod.tfstate`. Required and
+   * written out in every env file, never derived from the env's name: a derived key would move
+   * when the env is renamed, and Terraform would start a second, empty env beside the first. An
+   * env's `<name>` must stay the key's file name (see {@link parseEnv}); the env's
+   * `<name>-certificate` stack keeps its state beside it (`…/<name>-certificate.tfstate`).
+   * Moving state deliberately: README "Remote state".
+   */
+  key: z
+    .string({ error: "is required: the state key is written out in each env file so that a rename cannot move it. Fix: e.g. \"open-webui/aws/<env name>.tfstate\"" })
+    .regex(STATE_KEY_RE, { error: "must be a slash-separated object key ending in .tfstate, without leading slash. Fix: e.g. \"open-webui/aws/nonprod.tfstate\"" }),
   /** Region the backend signs requests for (MinIO accepts any). @default "us-east-1" */
   region: region.default("us-east-1"),
   /** Path-style addressing (`endpoint/bucket/key`), which MinIO needs. @default true */
@@ -250,8 +262,17 @@ const servicesSchema = z.strictObject({
     .extend({
       /** The model catalog LiteLLM serves (and the only models its task role may invoke). @default - Claude, Llama, Mistral and Titan (US inference profiles) */
       models: z.array(bedrockModel).default(() => DEFAULT_MODELS.map((m) => ({ ...m }))),
-      /** Bedrock model invocation logging to `/owui/<env>/bedrock-invocations` (an account-and-region-wide setting). @default true */
-      invocationLogging: z.boolean().default(true),
+      /**
+       * Refused: Bedrock model invocation logging is one setting per account and region, which every
+       * env stack would overwrite and any env's destroy would turn off. Its one owner is the
+       * account stack (`envs/accounts.ts`, stacks/account-stack.ts).
+       */
+      invocationLogging: z
+        .unknown()
+        .refine((v) => v === undefined, {
+          error: "Bedrock invocation logging is one setting per AWS account and region, owned by the account stack, not by an env. Fix: remove it here and configure bedrockInvocationLogging for this account and region in envs/accounts.ts",
+        })
+        .optional(),
     })
     .prefault({}),
   /** mcpo: MCP servers as OpenAPI tool servers. @default - 0.25 vCPU / 0.5 GiB, 1 task */
@@ -325,23 +346,46 @@ const computeSchema = z.strictObject({
 });
 
 
+/**
+ * `lifecycle.prevent_destroy` on the stateful resources (lib/protection.ts): the Aurora cluster and
+ * its instances, the EFS file system and the KMS keys (the workload CMK that encrypts Aurora, EFS,
+ * the secrets and the final snapshot; the per-user HMAC and data keys). Terraform then refuses any
+ * plan that would destroy or replace one of them, including `cdktf destroy` and a rename.
+ */
+const protectionSchema = z
+  .strictObject({
+    /** Put `prevent_destroy` on every stateful resource. @default true */
+    preventDestroy: z.boolean().default(true),
+    /** Why this env may be destroyed (at least 10 characters); required when `preventDestroy` is false. @default - none */
+    reason: z.string().trim().optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (!p.preventDestroy && (p.reason ?? "").length < 10) {
+      ctx.addIssue({ code: "custom", path: ["reason"], message: `${p.reason === undefined ? "is missing" : `"${p.reason}" is shorter than 10 characters`}, but preventDestroy is false: a destroy would delete Aurora, EFS and the keys of this env. Fix: say why this env may lose its data, e.g. "throwaway env, recreated from scratch", or set preventDestroy to true` });
+    }
+    if (p.preventDestroy && p.reason !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["reason"], message: "is set while preventDestroy is true, so it explains nothing. Fix: remove it, or set preventDestroy to false" });
+    }
+  });
+
 export const envSchema = z.strictObject({
-  /** Environment name: names resources and the state key. Required; lower-case letters, digits and single dashes, short enough for the ALB name (lib/naming.ts). */
+  /** Environment name: names every resource, and must be the file name of `state.key` (a rename is refused; README "Remote state"). Required; lower-case letters, digits and single dashes, short enough for the ALB name (lib/naming.ts). */
   name: envName,
   /** AWS region; one of lib/aws-regions.ts. @default "us-east-1" */
   region: supportedRegion.default("us-east-1"),
   /**
    * The AWS account the env deploys to (12 digits). Lets the cross-env check (envs/cross-env.ts)
-   * see which envs share an account and region, and so share account-and-region singletons such
-   * as Bedrock invocation logging. @default - unknown: only envs that declare the same account are compared
+   * see which envs share an account and region, and so which account stack (envs/accounts.ts, the
+   * one owner of Bedrock invocation logging) is theirs: an account stack without an account id is
+   * refused in a region whose envs declare several accounts. @default - unknown
    */
   accountId: z.string().regex(/^\d{12}$/, { error: (i) => `"${String(i.input)}" is not an AWS account id. Fix: the 12 digits of the account, e.g. "123456789012"` }).optional(),
   /** Public hostname Open WebUI is served at. Required. */
   hostname,
   /** Extra tags on every resource (the provider's default_tags). @default {} */
   tags: tagsSchema.default({}),
-  /** Remote state settings. @default - the shared MinIO bucket */
-  state: stateSchema.prefault({}),
+  /** Remote state: `state.key` is required (e.g. `open-webui/aws/<name>.tfstate`); the rest defaults to the shared MinIO bucket. */
+  state: stateSchema,
   /** VPC layout. @default - 10.0.0.0/16 over 2 AZs, one NAT per AZ */
   network: networkSchema.prefault({}),
   /** Edge and encryption settings. */
@@ -371,6 +415,8 @@ export const envSchema = z.strictObject({
     .prefault({}),
   /** Default retention of application log groups. @default 90 */
   logRetentionDays: retentionDays.default(90),
+  /** What a `terraform destroy` (or a plan that would replace them) may not remove. @default - everything stateful protected */
+  protection: protectionSchema.prefault({}),
 });
 
 /** What an `envs/<name>.ts` file writes (defaults may be left out). */
@@ -387,7 +433,7 @@ export type EnvConfig = Omit<z.output<typeof envSchema>, "network" | "data" | "a
     readonly redis: Omit<z.output<typeof dataSchema>["redis"], "enabled"> & { readonly enabled: boolean };
   };
   readonly auth: AuthConfig;
-  /** `open-webui/aws/<name>.tfstate`-style key of this env's main stack. */
+  /** The env stack's state key: `state.key`, as written in the env file. */
   readonly stateKey: string;
 };
 
@@ -523,9 +569,36 @@ export function parseEnv(raw: unknown): EnvConfig {
   checkDataVersions(env, fail);
   checkServices(env, fail);
   checkAuth(env, fail);
+  checkStateKey(env, fail);
   const auth = deriveAuth(env.auth, fail);
   if (errors.length > 0 || !network) throw new ConfigErrors(errors);
-  return { ...env, network, data, auth, stateKey: `${env.state.keyPrefix}/${env.name}.tfstate` };
+  return { ...env, network, data, auth, stateKey: env.state.key };
+}
+
+/**
+ * The env's name must be its state key's file name. Every resource name derives from the env name
+ * (`owui-<env>-…`), and the state key is written out: a rename that left the key would replace every
+ * named resource under the old state; one that changed both would start a second, empty env. So
+ * either is refused here, and a rename is a deliberate migration (README "Remote state").
+ */
+function checkStateKey(env: Parsed, fail: (path: string, problem: string, fix: string) => void): void {
+  const file = stateKeyStem(env.state.key);
+  if (file === env.name) return;
+  fail(
+    "state.key",
+    `"${env.state.key}" is the state of an env named "${file}", but this env is named "${env.name}". Renaming an env moves neither its state nor its resources: every resource name derives from the env name, so under the old state Terraform would replace them all, and under a new key it would build a second, empty env`,
+    `keep name "${file}"; to rename on purpose, follow README "Remote state" (copy the state, then set state.key to "${env.state.key.replace(/[^/]+\.tfstate$/, `${env.name}.tfstate`)}")`,
+  );
+}
+
+/** `open-webui/aws/nonprod.tfstate` → `nonprod`. */
+export function stateKeyStem(key: string): string {
+  return key.slice(key.lastIndexOf("/") + 1).replace(/\.tfstate$/, "");
+}
+
+/** Where the env's `<name>-certificate` stack keeps its state: beside the env's own key. */
+export function certificateStateKey(env: Pick<EnvConfig, "stateKey">): string {
+  return env.stateKey.replace(/\.tfstate$/, "-certificate.tfstate");
 }
 
 /** Declares an environment; parsing happens here, so a bad file fails as soon as it is imported. */
@@ -572,4 +645,82 @@ export function defineBootstrap(raw: BootstrapInput): BootstrapConfig {
   const result = bootstrapSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigErrors(result.error.issues.map((i) => describeIssue("bootstrap", i)));
   return result.data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Account stacks (one per AWS account and region: settings no env may own)
+// ---------------------------------------------------------------------------------------------
+
+const accountIdSchema = z.string().regex(/^\d{12}$/, { error: (i) => `"${String(i.input)}" is not an AWS account id. Fix: the 12 digits of the account, e.g. "123456789012"` });
+
+/**
+ * Bedrock model invocation logging: one setting per account and region (`aws_bedrock_model_invocation_logging_configuration`).
+ * The provider's default delivers every data type (text, image, embedding, video) when a field is
+ * left out; the platform always writes all four, so the log holds metadata only (model, caller,
+ * token counts, latency, errors; no prompt, no completion) unless text delivery is asked for here.
+ */
+const invocationLoggingSchema = z.strictObject({
+  /** Log invocations (metadata: model, caller ARN, token counts, status) to the account stack's KMS log group. @default true */
+  enabled: z.boolean().default(true),
+  /**
+   * Also deliver the text of every prompt and completion (`text_data_delivery_enabled`): every
+   * user's chats, readable by whoever can read the log group. Opt-in with its reason.
+   * @default { enabled: false }
+   */
+  textDelivery: z
+    .discriminatedUnion("enabled", [
+      z.strictObject({ enabled: z.literal(false) }),
+      z.strictObject({
+        enabled: z.literal(true),
+        /** Why prompts and completions must be kept (at least 10 characters): an audit duty, a named investigation, … */
+        reason: z
+          .string({ error: "is required when text delivery is on: every prompt and completion lands in the log group. Fix: say why they must be kept, in at least 10 characters, or set enabled to false" })
+          .trim()
+          .min(10, { error: "is shorter than 10 characters. Fix: say why prompts and completions must be kept, e.g. \"audit duty under policy SEC-12 until 2026-12\"" }),
+      }),
+    ])
+    .default({ enabled: false }),
+  /** Days to keep the invocation log. @default 90 */
+  retentionDays: retentionDays.default(90),
+});
+
+export const accountSchema = z.strictObject({
+  /**
+   * The AWS account (12 digits). The stack's provider then refuses other credentials
+   * (`allowed_account_ids`), and the stack's id names it (`account-<id>-<region>`). Required when the
+   * envs of this region declare different accounts. @default - the account of the credentials; stack id `account-<region>`
+   */
+  accountId: accountIdSchema.optional(),
+  /** The region the account-wide settings apply to. @default "us-east-1" */
+  region: supportedRegion.default("us-east-1"),
+  /** Remote state; `state.key` is required, e.g. `open-webui/aws/account-us-east-1.tfstate`. */
+  state: stateSchema,
+  /** Bedrock model invocation logging for this account and region. @default - on, metadata only, 90 days */
+  bedrockInvocationLogging: invocationLoggingSchema.prefault({}),
+  /** Deletion window of the log group's KMS key. @default 30 */
+  kmsDeletionWindowDays: kmsDeletionWindowDays.default(30),
+  /** Extra tags. @default {} */
+  tags: tagsSchema.default({}),
+});
+
+export type AccountInput = z.input<typeof accountSchema>;
+export type AccountConfig = z.output<typeof accountSchema> & {
+  /** The stack id: `account-<region>`, or `account-<accountId>-<region>` when the account is declared. */
+  readonly stackId: string;
+};
+
+/** `account-<region>`, or `account-<accountId>-<region>`. */
+export function accountStackId(a: { readonly accountId?: string; readonly region: string }): string {
+  return a.accountId ? `account-${a.accountId}-${a.region}` : `account-${a.region}`;
+}
+
+/** Declares one account stack's config; throws {@link ConfigErrors} on bad input. */
+export function defineAccount(raw: AccountInput): AccountConfig {
+  const result = accountSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) {
+    const r = raw as { accountId?: unknown; region?: unknown };
+    const where = accountStackId({ accountId: typeof r.accountId === "string" ? r.accountId : undefined, region: typeof r.region === "string" ? r.region : "us-east-1" });
+    throw new ConfigErrors(result.error.issues.map((i) => describeIssue(where, i)));
+  }
+  return { ...result.data, stackId: accountStackId(result.data) };
 }

@@ -6,7 +6,7 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import type { EnvConfig } from "../envs/schema.js";
+import { certificateStateKey, type EnvConfig } from "../envs/schema.js";
 import { useRemoteState } from "../lib/backend.js";
 import { defaultTags } from "../lib/naming.js";
 import { Certificate } from "../modules/compute/index.js";
@@ -17,7 +17,8 @@ export class CertificateStack extends TerraformStack {
   constructor(scope: Construct, id: string, env: EnvConfig) {
     super(scope, id);
     new AwsProvider(this, "aws", { region: env.region, defaultTags: [{ tags: defaultTags(env.name, env.tags) }] });
-    useRemoteState(this, env.state, `${env.state.keyPrefix}/${id}.tfstate`);
+    // Beside the env's own, explicit key (`…/<env>-certificate.tfstate`), so it never moves alone.
+    useRemoteState(this, env.state, certificateStateKey(env));
     this.certificate = new Certificate(this, "certificate", { hostname: env.hostname });
     new TerraformOutput(this, "certificate_arn", { value: this.certificate.certificateArn });
     new TerraformOutput(this, "certificate_validation_records", {

@@ -2,12 +2,13 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { Aspects, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvConfig } from "../envs/schema.js";
 import { useRemoteState } from "../lib/backend.js";
 import type { AwsContext } from "../lib/context.js";
 import { defaultTags } from "../lib/naming.js";
+import { PreventDestroy, protectedTypes } from "../lib/protection.js";
 import { Compute } from "../modules/compute/index.js";
 import { Data } from "../modules/data/index.js";
 import { Identity } from "../modules/identity/index.js";
@@ -54,6 +55,8 @@ export class PlatformStack extends TerraformStack {
     const { env } = props;
     new AwsProvider(this, "aws", { region: env.region, defaultTags: [{ tags: defaultTags(env.name, env.tags) }] });
     useRemoteState(this, env.state, env.stateKey);
+    // prevent_destroy on Aurora, EFS and the KMS keys unless env.protection says otherwise (lib/protection.ts).
+    Aspects.of(this).add(new PreventDestroy(protectedTypes(env)));
     const aws: AwsContext = {
       region: env.region,
       accountId: new DataAwsCallerIdentity(this, "current").accountId,

@@ -30,7 +30,7 @@ describe.each([
 
 describe("remote state settings come from config", () => {
   it("honours a different endpoint, bucket, profile and no lock file", () => {
-    const env = envWith((r) => (r.state = { bucket: "other", endpoint: "https://minio.example.com", keyPrefix: "x/y", useLockfile: false, profile: "minio" }));
+    const env = envWith((r) => (r.state = { bucket: "other", endpoint: "https://minio.example.com", key: "x/y/test.tfstate", useLockfile: false, profile: "minio" }));
     const backend = synthPlatform(env).json.terraform.backend.s3;
     expect(backend).toMatchObject({ bucket: "other", key: "x/y/test.tfstate", endpoints: { s3: "https://minio.example.com" }, profile: "minio" });
     expect(backend.use_lockfile).toBeUndefined();

@@ -302,7 +302,7 @@ describe.each([
   });
 
   describe("Open WebUI task definition", () => {
-    const task = s.resource("aws_ecs_task_definition", "openwebui");
+    const task = s.resource("aws_ecs_task_definition", "compute_openwebui_task");
     const defs = containerDefinitions(task);
     const main = defs.find((d) => d.name === "openwebui")!;
     const redis = env.data.redis.enabled;
@@ -393,11 +393,15 @@ describe.each([
       expect(svc.network_configuration).toEqual({ subnets: subnetRefs("private"), security_groups: [sgRef("service-openwebui")], assign_public_ip: false });
     });
 
-    it("rolls back failed deployments with the circuit breaker", () => {
-      expect(svc.deployment_circuit_breaker).toEqual({ enable: true, rollback: true });
+    it("stops failed deployments with the circuit breaker, but never rolls back to the old version (the schema is already migrated)", () => {
+      expect(svc.deployment_circuit_breaker).toEqual({ enable: true, rollback: false });
     });
 
-    it("gives 600 s of health-check grace for the first start's migrations", () => {
+    it("rolls back LiteLLM's and mcpo's failed deployments (the default)", () => {
+      for (const name of ["litellm", "mcpo"]) expect(s.resource("aws_ecs_service", `compute_${name}_`).deployment_circuit_breaker).toEqual({ enable: true, rollback: true });
+    });
+
+    it("gives 600 s of health-check grace for a cold start", () => {
       expect(svc.health_check_grace_period_seconds).toBeGreaterThan(0);
       expect(svc.health_check_grace_period_seconds).toBe(600);
     });
@@ -498,7 +502,7 @@ describe.each([
     });
 
     it("execution role: reads exactly the secrets the containers reference, never *", () => {
-      const defs = containerDefinitions(s.resource("aws_ecs_task_definition", "openwebui"));
+      const defs = containerDefinitions(s.resource("aws_ecs_task_definition", "compute_openwebui_task"));
       const valueFroms = defs.flatMap((d) => d.secrets.map((x: Json) => x.valueFrom as string));
       const referenced = [...new Set(valueFroms.filter((v) => !v.includes(":ssm:")).map((v) => v.replace(/:[\w-]*::$/, "")))].sort();
       const read = inlinePolicy(s, "openwebui_execution-policy").filter((st) => st.actions.some((a: string) => a.startsWith("secretsmanager:")));
@@ -863,5 +867,23 @@ describe("an accepted path-routed service with a sidecar proxy", () => {
   it("has no secrets, so its execution role reads none", () => {
     const statements = inlinePolicy(s, "gateway_execution-policy");
     expect(statements.map((st) => st.sid)).toEqual(["WriteOwnLogGroup"]);
+  });
+
+  it("exposes the container definitions its task definition encodes, its own security group and its private subnets", () => {
+    // Everything but the log group's name, a token here and a reference in the JSON.
+    const withoutLogs = (defs: readonly Json[]) => defs.map(({ logConfiguration: _logs, ...rest }) => rest);
+    expect(withoutLogs(containerDefinitions(s.resource("aws_ecs_task_definition", "gateway")))).toEqual(withoutLogs(JSON.parse(JSON.stringify(service.containerDefinitions)) as Json[]));
+    expect(service.containerDefinitions.map((d) => d.name)).toEqual(["gateway", "proxy"]);
+    const svc = s.resource("aws_ecs_service", "gateway");
+    expect(svc.network_configuration.security_groups).toEqual([ref(s, "aws_security_group", "security_service-gateway", "id")]);
+    expect(svc.network_configuration.subnets).toHaveLength(service.subnetIds.length);
+    expect(service.securityGroupIds).toHaveLength(1);
+  });
+
+  it("rolls back a failed deployment by default, and only stops it with deploymentRollback false", () => {
+    expect(s.resource("aws_ecs_service", "gateway").deployment_circuit_breaker).toEqual({ enable: true, rollback: true });
+    const { stack: st, compute: c } = buildCompute(ENVS.nonprod);
+    c.addService(gatewaySpec({ deploymentRollback: false }));
+    expect(synthStack(st).resource("aws_ecs_service", "gateway").deployment_circuit_breaker).toEqual({ enable: true, rollback: false });
   });
 });

@@ -121,7 +121,8 @@ describe.each([
     it(`has deletion protection ${aurora.deletionProtection} and final snapshot ${aurora.finalSnapshot}`, () => {
       expect(cluster.deletion_protection).toBe(aurora.deletionProtection);
       expect(cluster.skip_final_snapshot).toBe(!aurora.finalSnapshot);
-      expect(cluster.final_snapshot_identifier).toBe(aurora.finalSnapshot ? `owui-${envName}-aurora-final` : undefined);
+      // Named at creation, unique per incarnation of the cluster (test/protection.test.ts has the details).
+      expect(cluster.final_snapshot_identifier).toBe(`owui-${envName}-aurora-final-\${formatdate("YYYYMMDDhhmmss", timestamp())}`);
     });
 
     it("exports the postgresql log into a KMS log group with retention, created before the cluster", () => {

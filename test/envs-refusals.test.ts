@@ -10,17 +10,17 @@ import { REGION_AZ_LETTERS } from "../lib/aws-regions.js";
 import { ConfigErrors } from "../lib/errors.js";
 import { imageProblem } from "../lib/image.js";
 import { DERIVED_NAMES, MAX_ENV_NAME_LENGTH } from "../lib/naming.js";
-import { checkEnvironments, crossEnvProblems } from "../envs/cross-env.js";
-import { ENVIRONMENTS } from "../envs/index.js";
-import { defineBootstrap, parseEnv, type EnvConfig } from "../envs/schema.js";
-import { baseEnvInput, synthPlatform } from "./support/synth.js";
+import { accountProblems, checkEnvironments, crossEnvProblems } from "../envs/cross-env.js";
+import { ACCOUNT_STACKS, ENVIRONMENTS } from "../envs/index.js";
+import { defineAccount, defineBootstrap, parseEnv, type AccountConfig, type AccountInput, type EnvConfig } from "../envs/schema.js";
+import { baseEnvInput, followRename, synthPlatform } from "./support/synth.js";
 
 /** Parses a variant of the base env and returns the error text, failing if it parses. */
 function refusal(patch: (raw: any) => void): string {
   const raw = structuredClone(baseEnvInput()) as any;
   patch(raw);
   try {
-    parseEnv(raw);
+    parseEnv(followRename(raw));
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigErrors);
     return (err as Error).message;
@@ -31,7 +31,7 @@ function refusal(patch: (raw: any) => void): string {
 function accepted(patch: (raw: any) => void): EnvConfig {
   const raw = structuredClone(baseEnvInput()) as any;
   patch(raw);
-  return parseEnv(raw);
+  return parseEnv(followRename(raw));
 }
 
 const PROXY = { mode: "oauth2-proxy", idp: "cognito", cognito: { emailDomains: ["example.com"] }, admin: { email: "owui-admins@example.com" } };
@@ -255,7 +255,7 @@ describe("cross-env collisions (envs/cross-env.ts)", () => {
   const messages = (envs: EnvConfig[]) => crossEnvProblems(envs).map((e) => e.message);
 
   it("accepts the real environments", () => {
-    expect(crossEnvProblems(ENVIRONMENTS)).toEqual([]);
+    expect(crossEnvProblems(ENVIRONMENTS, ACCOUNT_STACKS)).toEqual([]);
   });
   it("refuses two envs with one hostname", () => {
     expect(messages([env("alpha"), env("beta", (r) => (r.hostname = "owui-alpha.example.com"))])).toEqual([
@@ -274,16 +274,47 @@ describe("cross-env collisions (envs/cross-env.ts)", () => {
   it("refuses an env whose stack id is another env's certificate stack", () => {
     expect(messages([env("alpha"), env("alpha-certificate", (r) => (r.network.vpcCidr = "10.200.0.0/16"))])).toEqual([
       expect.stringMatching(/^alpha-certificate: name: "alpha-certificate" gives a stack the id "alpha-certificate", which env "alpha" already uses\. Fix: rename one of the envs/),
-      expect.stringMatching(/^alpha-certificate: state: stack "alpha-certificate" keeps its state at https:\/\/s3\.oremuslabs\.app\/workspaces\/open-webui\/aws\/alpha-certificate\.tfstate, where env "alpha"'s stack "alpha-certificate" keeps its own.*Fix: give each env its own state\.keyPrefix or bucket/),
+      expect.stringMatching(/^alpha-certificate: state: stack "alpha-certificate" keeps its state at https:\/\/s3\.oremuslabs\.app\/workspaces\/open-webui\/aws\/alpha-certificate\.tfstate, where env "alpha"'s stack "alpha-certificate" keeps its own.*Fix: give each env its own state\.key or bucket/),
     ]);
   });
-  it("refuses two owners of Bedrock invocation logging in one account and region", () => {
-    const acct = (r: any) => (r.accountId = "111122223333");
-    expect(messages([env("alpha", acct), env("beta", acct)])).toEqual([
-      expect.stringMatching(/^beta: services\.litellm\.invocationLogging: is on, and so is env "alpha"'s in the same account \(111122223333\) and region \(us-east-1\); Bedrock invocation logging is one setting per account and region.*Fix: leave it on in one env of 111122223333\/us-east-1 and set it to false in the others/),
+  it("refuses two owners of Bedrock invocation logging in one account and region (envs/accounts.ts)", () => {
+    const account = (over: Partial<AccountInput> = {}) => defineAccount({ region: "us-east-1", state: { key: `open-webui/aws/account-${over.accountId ?? "x"}-${Math.random()}.tfstate` }, ...over });
+    const owners = (accounts: AccountConfig[], envs: EnvConfig[] = []) => accountProblems(accounts, envs).map((e) => e.message);
+    // Neither names its account: they may be one account, so two owners.
+    expect(owners([account(), account({ state: { key: "open-webui/aws/account-b.tfstate" } })])).toEqual([
+      expect.stringMatching(/^account-us-east-1: bedrockInvocationLogging: account stack "account-us-east-1" and "account-us-east-1" both own Bedrock invocation logging of the deploying account\/us-east-1; it is one setting per account and region.*Fix: keep one entry per account and region in envs\/accounts\.ts, or give each entry the accountId it is for/),
     ]);
-    expect(messages([env("alpha", acct), env("beta", (r) => (acct(r), (r.services = { litellm: { invocationLogging: false } })))])).toEqual([]);
-    expect(messages([env("alpha", acct), env("beta", (r) => (r.accountId = "444455556666"))])).toEqual([]);
+    // One names its account, the other does not: still possibly one account.
+    expect(owners([account({ accountId: "111122223333" }), account()])).toEqual([
+      expect.stringMatching(/^account-us-east-1: bedrockInvocationLogging: account stack "account-us-east-1" and "account-111122223333-us-east-1" both own Bedrock invocation logging of the deploying account\/us-east-1 \(or 111122223333\/us-east-1: without both account ids they may be one account\)/),
+    ]);
+    expect(owners([account({ accountId: "111122223333" }), account({ accountId: "111122223333" })])).toEqual([expect.stringMatching(/^account-111122223333-us-east-1: bedrockInvocationLogging: .* of 111122223333\/us-east-1;/)]);
+    // Two accounts, or two regions: two settings, two owners allowed.
+    expect(owners([account({ accountId: "111122223333" }), account({ accountId: "444455556666" })])).toEqual([]);
+    expect(owners([account(), account({ region: "us-west-2" })])).toEqual([]);
+  });
+  it("refuses an account stack without an account id where the region's envs deploy to several accounts", () => {
+    const acct = (id: string) => (r: any) => (r.accountId = id);
+    const a = defineAccount({ region: "us-east-1", state: { key: "open-webui/aws/account-us-east-1.tfstate" } });
+    expect(accountProblems([a], [env("alpha", acct("111122223333")), env("beta", acct("444455556666"))]).map((e) => e.message)).toEqual([
+      expect.stringMatching(/^account-us-east-1: accountId: is missing, but the envs of us-east-1 deploy to 2 accounts \(111122223333, 444455556666\).*Fix: give the entry the accountId it is for, and add one entry per account/),
+    ]);
+    expect(accountProblems([a], [env("alpha", acct("111122223333")), env("beta", acct("111122223333"))])).toEqual([]);
+  });
+  it("refuses an account stack whose state key or stack id is an env's", () => {
+    const a = defineAccount({ region: "us-east-1", state: { key: "open-webui/aws/alpha.tfstate" } });
+    expect(crossEnvProblems([env("alpha")], [a]).map((e) => e.message)).toEqual([
+      expect.stringMatching(/^account-us-east-1: state\.key: "open-webui\/aws\/alpha\.tfstate" is also where env "alpha"'s stack "alpha" keeps its state.*Fix: give the account stack its own state\.key/),
+    ]);
+    const b = defineAccount({ region: "us-east-1", state: { key: "open-webui/aws/account.tfstate" } });
+    expect(crossEnvProblems([env("account-us-east-1", (r) => (r.network.vpcCidr = "10.200.0.0/16"))], [b]).map((e) => e.message)).toEqual([
+      expect.stringMatching(/^account-us-east-1: region: gives the stack id "account-us-east-1", which env "account-us-east-1" already uses\. Fix: rename the env/),
+    ]);
+  });
+  it("refuses invocation logging in an env: it is the account stack's", () => {
+    expect(() => env("alpha", (r) => (r.services = { litellm: { invocationLogging: false } }))).toThrow(
+      /alpha: services\.litellm\.invocationLogging: Bedrock invocation logging is one setting per AWS account and region, owned by the account stack, not by an env \(got false\)\. Fix: remove it here and configure bedrockInvocationLogging for this account and region in envs\/accounts\.ts/,
+    );
   });
   it("throws every collision at once as ConfigErrors", () => {
     const envs = [env("alpha"), env("beta", (r) => ((r.hostname = "owui-alpha.example.com"), (r.network.vpcCidr = "10.50.0.0/16")))];
@@ -323,6 +354,9 @@ const NAME_LIMITS: [string, string, number][] = [
   ["aws_ecs_cluster", "name", 255],
   ["aws_ecs_service", "name", 255],
   ["aws_security_group", "name", 255],
+  // name_prefix: Terraform appends 26 characters (a timestamp and a counter) to these.
+  ["aws_security_group", "name_prefix", 100],
+  ["aws_rds_cluster_parameter_group", "name_prefix", 255 - 26],
   ["aws_kms_alias", "name", 256],
   ["aws_cloudwatch_metric_alarm", "alarm_name", 255],
   ["aws_cloudwatch_log_group", "name", 512],
@@ -370,7 +404,7 @@ describe("the tables the checks rely on match the synthesized stacks", () => {
 
   it(`the ALB group gets ${ALB_INGRESS_RULES_PER_CIDR} inbound rules per allowed CIDR and no others (so ${SG_INBOUND_RULES_QUOTA / ALB_INGRESS_RULES_PER_CIDR} CIDRs fill the quota)`, () => {
     const s = synthPlatform(longest);
-    const [albLogical] = s.resources("aws_security_group").find(([, sg]) => String(sg.name).endsWith("-alb")) ?? [];
+    const [albLogical] = s.resources("aws_security_group").find(([, sg]) => String(sg.name_prefix).endsWith("-alb-")) ?? [];
     expect(albLogical).toBeDefined();
     const onAlb = s.resources("aws_vpc_security_group_ingress_rule").filter(([, r]) => String(r.security_group_id).includes(`aws_security_group.${albLogical}.`));
     expect(onAlb).toHaveLength(longest.security.albIngressCidrs.length * ALB_INGRESS_RULES_PER_CIDR);

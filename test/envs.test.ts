@@ -5,14 +5,14 @@ import { nonprod } from "../envs/nonprod.js";
 import { prod } from "../envs/prod.js";
 import { sandbox } from "../envs/sandbox.js";
 import { ENVIRONMENTS } from "../envs/index.js";
-import { baseEnvInput } from "./support/synth.js";
+import { baseEnvInput, followRename } from "./support/synth.js";
 
 /** Parses a variant of the base env and returns the error text, failing if it parses. */
 function refusal(patch: (raw: any) => void): string {
   const raw = structuredClone(baseEnvInput()) as any;
   patch(raw);
   try {
-    parseEnv(raw);
+    parseEnv(followRename(raw));
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigErrors);
     return (err as Error).message;
@@ -32,7 +32,7 @@ describe("env configs", () => {
     expect(nonprod.state).toEqual({
       bucket: "workspaces",
       endpoint: "https://s3.oremuslabs.app",
-      keyPrefix: "open-webui/aws",
+      key: "open-webui/aws/nonprod.tfstate",
       region: "us-east-1",
       usePathStyle: true,
       skipAwsValidations: true,

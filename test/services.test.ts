@@ -1,7 +1,7 @@
 /**
  * The three services (modules/services) in both envs: exact env and secret sets, no secret in
  * plain env, LiteLLM's generated config and catalog-scoped Bedrock IAM, internal-only routing,
- * Open WebUI's per-user KMS grants, placeholders and invocation logging.
+ * Open WebUI's per-user KMS grants and placeholders (Bedrock invocation logging: test/account.test.ts).
  */
 import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
@@ -59,6 +59,8 @@ describe.each([
       const e = envOf(c);
       expect(Object.keys(e).sort()).toEqual([...openWebUiServiceEnv(env), ...expectedAuthEnv(env)].sort());
       expect(e).toMatchObject({
+        // The upgrade gate's migration task migrates; replicas never do at start.
+        ENABLE_DB_MIGRATIONS: "false",
         ENABLE_PERSISTENT_CONFIG: "false",
         BYPASS_MODEL_ACCESS_CONTROL: "true",
         ENABLE_DIRECT_CONNECTIONS: "false",
@@ -146,6 +148,11 @@ describe.each([
       for (const family of ["anthropic.claude", "meta.llama", "mistral.", "amazon.titan"]) expect(families.some((id) => id.includes(family))).toBe(true);
     });
 
+    it("starts its service only after the config object exists (depends_on in the JSON: cdktf drops a node.addDependency)", () => {
+      const [objectName] = s.resources("aws_s3_object").find(([n]) => n.includes("litellm-config-object"))!;
+      expect(s.resource("aws_ecs_service", "compute_litellm_").depends_on).toEqual([`aws_s3_object.${objectName}`]);
+    });
+
     it("keeps the config bucket versioned, KMS-encrypted, private and TLS-only", () => {
       expect(s.resource("aws_s3_bucket_versioning", "litellm-config").versioning_configuration).toEqual({ status: "Enabled" });
       const sse = s.resource("aws_s3_bucket_server_side_encryption_configuration", "litellm-config").rule[0];
@@ -189,18 +196,9 @@ describe.each([
       for (const st of doc.statement) for (const a of st.actions) expect(a).not.toMatch(/\*/);
     });
 
-    it("logs Bedrock invocations to a CMK-encrypted group through a role only Bedrock of this account assumes", () => {
-      const group = s.resource("aws_cloudwatch_log_group", "bedrock-invocations");
-      expect(group.name).toBe(`/owui/${envName}/bedrock-invocations`);
-      expect(group.kms_key_id).toMatch(/aws_kms_key\.security_workload-key_\w+\.arn/);
-      const role = s.resource("aws_iam_role", "bedrock-logging-role");
-      const trust = policyOf(s, role.assume_role_policy);
-      expect(trust.statement[0].principals).toEqual([{ type: "Service", identifiers: ["bedrock.amazonaws.com"] }]);
-      expect(trust.statement[0].condition).toContainEqual({ test: "StringEquals", variable: "aws:SourceAccount", values: [ACCOUNT] });
-      const logging = s.resource("aws_bedrock_model_invocation_logging_configuration");
-      const config = [logging.logging_config].flat()[0];
-      expect([config.cloudwatch_config].flat()[0].log_group_name).toMatch(/aws_cloudwatch_log_group\.services_bedrock-invocations_\w+\.name/);
-      expect(config.text_data_delivery_enabled).toBe(true);
+    it("leaves Bedrock invocation logging to the account stack (test/account.test.ts)", () => {
+      expect(s.resources("aws_bedrock_model_invocation_logging_configuration")).toEqual([]);
+      expect(s.resources("aws_cloudwatch_log_group").filter(([n]) => n.includes("bedrock"))).toEqual([]);
     });
   });
 
@@ -276,14 +274,12 @@ describe("retrieval across replicas", () => {
 });
 
 describe("config switches", () => {
-  it("turns invocation logging off and flips the Open WebUI switches", () => {
+  it("flips the Open WebUI switches", () => {
     const s = synthPlatform(
       envWith((raw) => {
-        raw.services = { openwebui: { persistentConfig: true, bypassModelAccessControl: false, directConnections: true }, litellm: { invocationLogging: false } };
+        raw.services = { openwebui: { persistentConfig: true, bypassModelAccessControl: false, directConnections: true } };
       }),
     );
-    expect(s.resources("aws_bedrock_model_invocation_logging_configuration")).toEqual([]);
-    expect(s.resources("aws_cloudwatch_log_group").filter(([n]) => n.includes("bedrock"))).toEqual([]);
     expect(envOf(mainContainer(s, "openwebui"))).toMatchObject({ ENABLE_PERSISTENT_CONFIG: "true", BYPASS_MODEL_ACCESS_CONTROL: "false", ENABLE_DIRECT_CONNECTIONS: "true" });
   });
 

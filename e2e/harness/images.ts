@@ -205,6 +205,13 @@ const openWebUi: ImageFacts = {
       local: (_, ctx) => ({ file: join(ctx.manifest.components.openwebui.venv, "bin", "uvicorn"), reason: "the image's uvicorn → the venv's" }),
       substitution: "`uvicorn` → the venv's",
     },
+    {
+      // The image installs Open WebUI into python:3.11-slim's own interpreter (pip install, no venv),
+      // so its `python3` imports open_webui: the venv's interpreter is the same program here.
+      names: ["python3", "python", "/usr/local/bin/python3", "/usr/local/bin/python"],
+      local: (_, ctx) => ({ file: ctx.manifest.components.openwebui.python, reason: "the image's python3 (with open_webui installed) → the venv's interpreter" }),
+      substitution: "`python3` → the venv's interpreter",
+    },
     shellMapping,
   ],
 };

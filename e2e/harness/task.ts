@@ -470,7 +470,12 @@ class TaskImpl implements Task {
   }
 
   async waitHealthy(timeoutMs = this.opts.readyTimeoutMs ?? 600_000): Promise<void> {
-    await Promise.all(Object.values(this.containers).filter((c) => c.def.healthCheck && c.status !== "STOPPED").map((c) => c.waitHealthy(timeoutMs)));
+    // A container that stopped can never become healthy: that is a failed start, not a pass.
+    const stopped = Object.values(this.containers).filter((c) => c.def.healthCheck && c.status === "STOPPED");
+    if (stopped.length > 0) {
+      throw new TaskStartError(stopped.map((c) => `${this.envName}/${this.service}/${c.name} stopped before it was healthy (${c.stoppedReason ?? `exit ${c.exitCode}`})\n--- last lines of ${c.logFile} ---\n${c.logTail()}`).join("\n"));
+    }
+    await Promise.all(Object.values(this.containers).filter((c) => c.def.healthCheck).map((c) => c.waitHealthy(timeoutMs)));
   }
 
   private async stopAll(): Promise<void> {

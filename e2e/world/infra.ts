@@ -85,6 +85,9 @@ export interface Postgres {
   /** Whether the `vector` extension is available. */
   readonly pgvector: boolean;
   psql(sql: string, database?: string): string;
+  /** The endpoint unreachable, as during an Aurora failover (existing connections dropped). */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -117,6 +120,13 @@ export async function startPostgres(manifest: Manifest, opts: { pgvector: boolea
     caFile: front ? opts.tls.caFile : vars.PG_TEST_CA,
     pgvector: opts.pgvector,
     psql,
+    async pause() {
+      if (!front) throw new Error("pause() needs the TLS front (the pgvector server)");
+      await front.pause();
+    },
+    async resume() {
+      await front?.resume();
+    },
     async stop() {
       await front?.stop();
       spawnSync("bash", [join(ROOT, "scripts/pg-test-server.sh"), "stop", vars.PG_TEST_DIR!], { env: { ...process.env, PG_BIN: bindir! }, encoding: "utf8" });
@@ -131,7 +141,7 @@ export async function startPostgres(manifest: Manifest, opts: { pgvector: boolea
  * A client that starts without SSLRequest is passed through unencrypted (as `sslmode=prefer` would
  * be served by a server with `ssl=on`). Protocol: PostgreSQL docs, "Message Flow: SSL Session Encryption".
  */
-async function startPgTlsFront(host: string, backendPort: number, tls: { key: string; cert: string }): Promise<{ port: number; stop(): Promise<void> }> {
+async function startPgTlsFront(host: string, backendPort: number, tls: { key: string; cert: string }): Promise<{ port: number; pause(): Promise<void>; resume(): Promise<void>; stop(): Promise<void> }> {
   const { TLSSocket } = await import("node:tls");
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
@@ -157,12 +167,17 @@ async function startPgTlsFront(host: string, backendPort: number, tls: { key: st
     });
   });
   await new Promise<void>((ok) => server.listen(0, host, ok));
+  const port = (server.address() as net.AddressInfo).port;
+  const close = async () => {
+    for (const s of sockets) s.destroy();
+    if (server.listening) await new Promise<void>((ok) => server.close(() => ok()));
+  };
   return {
-    port: (server.address() as net.AddressInfo).port,
-    async stop() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((ok) => server.close(() => ok()));
-    },
+    port,
+    // The endpoint unreachable (a failover): every connection dropped, new ones refused.
+    pause: close,
+    resume: () => new Promise<void>((ok) => server.listen(port, host, ok)),
+    stop: close,
   };
 }
 

@@ -24,6 +24,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { EnvConfig } from "../../envs/schema.js";
 import { bundleFunction } from "../../lib/bundle.js";
+import { BUNDLES as PROVISIONING_BUNDLES } from "../../functions/provisioning/src/config.js";
 import { toolServerConnection } from "../../modules/services/index.js";
 import { ENVS, synthPlatform, withAuth, type Synthesized } from "../../test/support/synth.js";
 import { evaluateTemplate } from "../../test/support/hcl-gate.js";
@@ -36,6 +37,7 @@ import { start as startBedrock, type BedrockFake } from "../standins/bedrock.js"
 import { start as startOidc, type OidcStandIn, type OidcUser } from "../standins/oidc.js";
 import { testCa, type TestCa } from "../standins/tls.js";
 import { startMoto, startPostgres, startRedis, type Moto, type Postgres, type Redis } from "./infra.js";
+import { invokeBundle, provideRuntimeSdk } from "./lambda.js";
 
 /** The auth modes of the issue: P = oauth2-proxy + Cognito, E = native OIDC + Entra, C = native OIDC + Cognito. */
 export type Mode = "P" | "E" | "C";
@@ -94,12 +96,35 @@ export interface World {
   readonly adminEmail: string;
   /** Chromium flags that route the deployed hostnames here and trust the test CA. */
   readonly chromiumArgs: readonly string[];
+  /**
+   * The provisioning pipeline of the stack, with its real bundles: the PostConfirmation producer
+   * enqueues to moto's SQS, the worker consumes the received batch. Undefined when the env has no
+   * provisioning.
+   */
+  readonly provisioning?: Provisioning;
   /** Starts one more Open WebUI task (same definitions), e.g. a second replica. */
   startOpenWebUi(overrides?: { image?: string; environment?: Record<string, string> }): Promise<Task>;
   stop(): Promise<void>;
 }
 
 const hex = (n: number) => randomBytes(n).toString("hex");
+
+export interface Provisioning {
+  /** A confirmed sign-up: producer → SQS → worker; resolves with the worker's batch response and logs. */
+  signUp(user: { email: string; name: string; sub: string }): Promise<{ batchItemFailures: unknown[]; logs: string }>;
+}
+
+/** moto's SQS through its JSON protocol (AWS SQS API reference: "JSON protocol"; moto ≥ 5 serves it). */
+async function sqs<T>(endpoint: string, region: string, action: string, body: Record<string, unknown>): Promise<T> {
+  const res = await fetch(endpoint, {
+    method: "POST",
+    headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": `AmazonSQS.${action}`, authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${region}/sqs/aws4_request, SignedHeaders=host, Signature=0` },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`SQS ${action}: ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : {}) as T;
+}
 
 /** Fixture value of each placeholder secret, in the format its consumer requires (README, "Secrets to fill"). */
 function placeholderValue(name: string, ctx: { env: EnvConfig; mcpoKey: string }): string | undefined {
@@ -335,11 +360,14 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     const launch = (service: string, ip: string, containerDefs: ContainerDefinition[], tag = service) =>
       startTask({ envName: env.name, service, containerDefs, manifest, substitutions: { ...shared, taskIp: ip, taskDir: taskDir(tag) }, logDir });
 
-    const mcpo = await launch("mcpo", ips.mcpo, defs.mcpo!);
-    stops.push(() => mcpo.stop());
-    const litellm = await launch("litellm", ips.litellm, defs.litellm!);
-    stops.push(() => litellm.stop());
-    await Promise.all([mcpo.waitHealthy(300_000), litellm.waitHealthy(300_000)]);
+    // The three services start together, as ECS starts them; none needs another to start.
+    const [mcpo, litellm] = await Promise.all([launch("mcpo", ips.mcpo, defs.mcpo!), launch("litellm", ips.litellm, defs.litellm!)]);
+    stops.push(() => mcpo.stop(), () => litellm.stop());
+    const servicesHealthy = Promise.all([mcpo.waitHealthy(300_000), litellm.waitHealthy(300_000)]);
+
+    // Open WebUI's replicas run with ENABLE_DB_MIGRATIONS=false: the upgrade gate runs the stack's
+    // migration task first (functions/openwebui-upgrade); here it runs as the same task definition.
+    await runMigrationTask(defs, launch);
 
     const openwebui: Task[] = [];
     let replica = 0;
@@ -356,13 +384,17 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       openwebui.push(t);
       return t;
     };
-    for (let i = 0; i < (opts.openwebuiReplicas ?? 1); i++) await startOpenWebUi();
+    await startOpenWebUi();
+    await servicesHealthy;
+    for (let i = 1; i < (opts.openwebuiReplicas ?? 1); i++) await startOpenWebUi();
 
     // The ALB: the stack's listener rules, its target groups registered on the first replica.
     const listener = listenerOf(synth);
     const targets = Object.fromEntries(Object.entries(listener.groupPorts).map(([g, port]) => [g, { host: openwebui[0]!.ip, port }]));
     const alb = await startAlb({ tls: { key: ca.key, cert: ca.cert }, listenerRules: listener.rules, targets, defaultTarget: listener.defaultGroup, host: ALB_IP, port: 443, idleTimeoutSeconds: env.compute.albIdleTimeoutSeconds, httpRedirect: { port: 80 } });
     stops.push(() => alb.stop());
+
+    const provisioning = await setUpProvisioning({ synth, env, ref, moto, sm, secretValues, discovery: ips });
 
     const chromiumArgs = [
       ...ca.chromiumArgs,
@@ -388,6 +420,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       secretValues,
       adminEmail,
       chromiumArgs,
+      ...(provisioning ? { provisioning } : {}),
       startOpenWebUi,
       stop: stopAll,
     };
@@ -451,4 +484,101 @@ async function endpointOf(client: { config: { endpoint?: unknown } }): Promise<s
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** The stack's provisioning functions (when it has them), wired to moto and the local Open WebUI. */
+async function setUpProvisioning(args: {
+  synth: Synthesized;
+  env: EnvConfig;
+  ref: (a: string) => string | undefined;
+  moto: Moto;
+  sm: SecretsManagerClient;
+  secretValues: Record<string, string>;
+  discovery: Record<string, string>;
+}): Promise<Provisioning | undefined> {
+  const { synth, env, ref, moto } = args;
+  const fn = (handler: string) => synth.resources("aws_lambda_function").find(([, f]) => String(f.function_name).endsWith(`-provisioning-${handler}`))?.[1];
+  const producer = fn("producer");
+  const worker = fn("worker");
+  if (!producer || !worker) return undefined;
+  const queue = synth.resources("aws_sqs_queue").find(([n]) => /provisioning_queue_/.test(n))?.[1];
+  if (!queue) throw new Error("the stack has provisioning functions but no provisioning queue");
+  const { QueueUrl } = await sqs<{ QueueUrl: string }>(moto.url, env.region, "CreateQueue", { QueueName: String(queue.name) });
+  // The SCIM token secret (SCIM path), filled with the same fixture Open WebUI reads.
+  for (const [, s] of synth.resources("aws_secretsmanager_secret")) {
+    const name = String(s.name);
+    if (name.endsWith("/openwebui/scim-token") && args.secretValues[name]) {
+      await args.sm.send(new CreateSecretCommand({ Name: name, SecretString: args.secretValues[name] }));
+    }
+  }
+  const envOf = (f: Record<string, any>): Record<string, string> => {
+    const vars = (f.environment?.variables ?? {}) as Record<string, string>;
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(vars)) {
+      let value = String(evaluateTemplate(String(v), (a) => (a.endsWith(".url") && a.startsWith("aws_sqs_queue.") ? QueueUrl : (ref(a) ?? `<${a}>`))));
+      value = value.replace(new RegExp(`\\b([a-z][a-z0-9-]*)\\.owui-${env.name}\\.internal\\b`, "g"), (w, svc: string) => args.discovery[svc] ?? w);
+      out[k] = value;
+    }
+    return {
+      ...out,
+      AWS_REGION: env.region,
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+      AWS_ENDPOINT_URL_SQS: moto.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.url,
+      AWS_LAMBDA_FUNCTION_NAME: String(f.function_name),
+    };
+  };
+  const bundle = (handler: "producer" | "worker") => {
+    const file = bundleFunction(PROVISIONING_BUNDLES[handler]).file;
+    provideRuntimeSdk(file, "provisioning");
+    return file;
+  };
+  return {
+    async signUp(user) {
+      const event = {
+        version: "1",
+        region: env.region,
+        userPoolId: "us-east-1_E2eSandbox",
+        userName: user.sub,
+        triggerSource: "PostConfirmation_ConfirmSignUp",
+        callerContext: { awsSdkVersion: "aws-sdk-unknown-unknown", clientId: "e2eclient0000000000000000" },
+        request: { userAttributes: { sub: user.sub, email: user.email, email_verified: "true", name: user.name, "cognito:user_status": "CONFIRMED" } },
+        response: {},
+      };
+      const produced = await invokeBundle(bundle("producer"), envOf(producer), event);
+      const received = await sqs<{ Messages?: { MessageId: string; ReceiptHandle: string; Body: string; MD5OfBody: string; Attributes?: Record<string, string> }[] }>(moto.url, env.region, "ReceiveMessage", { QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2, AttributeNames: ["All"] });
+      const records = (received.Messages ?? []).map((m) => ({
+        messageId: m.MessageId,
+        receiptHandle: m.ReceiptHandle,
+        body: m.Body,
+        attributes: { ApproximateReceiveCount: "1", SentTimestamp: String(Date.now()), SenderId: "e2e", ApproximateFirstReceiveTimestamp: String(Date.now()), ...(m.Attributes ?? {}) },
+        messageAttributes: {},
+        md5OfBody: m.MD5OfBody,
+        eventSource: "aws:sqs",
+        eventSourceARN: `arn:aws:sqs:${env.region}:${ACCOUNT}:${String(queue.name)}`,
+        awsRegion: env.region,
+      }));
+      if (records.length === 0) throw new Error(`the producer enqueued nothing:\n${produced.logs}`);
+      const consumed = await invokeBundle<{ batchItemFailures: unknown[] }>(bundle("worker"), envOf(worker), { Records: records });
+      if (consumed.result.batchItemFailures.length === 0) {
+        for (const m of received.Messages ?? []) await sqs(moto.url, env.region, "DeleteMessage", { QueueUrl, ReceiptHandle: m.ReceiptHandle });
+      }
+      return { batchItemFailures: consumed.result.batchItemFailures, logs: produced.logs + consumed.logs };
+    },
+  };
+}
+
+/** Runs the stack's Open WebUI migration task definition to completion; throws with its log unless it exits 0. */
+export async function runMigrationTask(defs: Readonly<Record<string, ContainerDefinition[]>>, launch: (service: string, ip: string, defs: ContainerDefinition[], tag?: string) => Promise<Task>, image?: string): Promise<{ log: string }> {
+  const migrate = defs["openwebui-migrate"];
+  if (!migrate) return { log: "" };
+  const containerDefs = image ? migrate.map((d) => ({ ...d, image })) : migrate;
+  const task = await launch("openwebui-migrate", allocateTaskIp(), containerDefs, `openwebui-migrate-${Date.now()}`);
+  const c = Object.values(task.containers)[0]!;
+  const { code } = await c.waitExit(600_000);
+  const log = c.logs();
+  await task.stop();
+  if (code !== 0) throw new Error(`the migration task exited ${code}:\n${c.logTail(40)}`);
+  return { log };
 }

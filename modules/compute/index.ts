@@ -257,7 +257,8 @@ export class Compute extends Construct implements ComputeOutputs {
     new S3BucketServerSideEncryptionConfigurationA(this, "alb-logs-sse", { bucket: bucket.id, rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] });
     new S3BucketLifecycleConfiguration(this, "alb-logs-lifecycle", {
       bucket: bucket.id,
-      rule: [{ id: "expire-access-logs", status: "Enabled", filter: [{ prefix: "" }], expiration: [{ days }], noncurrentVersionExpiration: [{ noncurrentDays: 1 }] }],
+      // abort: an upload ALB log delivery never completes is dropped after a day (CKV_AWS_300).
+      rule: [{ id: "expire-access-logs", status: "Enabled", filter: [{ prefix: "" }], expiration: [{ days }], noncurrentVersionExpiration: [{ noncurrentDays: 1 }], abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }] }],
     });
     const elbAccount = new DataAwsElbServiceAccount(this, "elb-account", {});
     const logObjects = `${bucket.arn}/alb/AWSLogs/${this.props.aws.accountId}/*`;

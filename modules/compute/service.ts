@@ -54,7 +54,13 @@ export class FargateService extends Construct {
   readonly taskRole: IamRole;
   readonly executionRole: IamRole;
   readonly taskDefinition: EcsTaskDefinition;
+  /** The decoded container definitions the task definition JSON-encodes (main container first). */
+  readonly containerDefinitions: readonly Readonly<Record<string, unknown>>[];
   readonly service: EcsService;
+  /** The service's security groups (its own group, from the security layer). */
+  readonly securityGroupIds: readonly string[];
+  /** The private subnets its tasks run in. */
+  readonly subnetIds: readonly string[];
   readonly targetGroup?: LbTargetGroup;
   /** `http://<name>.<namespace>:<port>`: how other services and in-VPC functions reach it. */
   readonly internalUrl: string;
@@ -143,6 +149,8 @@ export class FargateService extends Construct {
       logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": logGroup.name, "awslogs-region": aws.region, "awslogs-stream-prefix": c.name } },
     });
 
+    this.containerDefinitions = containers.map((c, i) => definition(c, i === 0));
+
     // Left unset when empty: an empty block list has no HCL spelling, so cdk.tf would drop it.
     const volumes = [
       ...efsMounts.map((m, i) => ({
@@ -165,7 +173,7 @@ export class FargateService extends Construct {
       executionRoleArn: this.executionRole.arn,
       taskRoleArn: this.taskRole.arn,
       // Fn.jsonencode: Terraform renders the JSON, so ARNs resolve and no string is hand-escaped.
-      containerDefinitions: Fn.jsonencode(containers.map((c, i) => definition(c, i === 0))),
+      containerDefinitions: Fn.jsonencode(this.containerDefinitions),
       volume: volumes.length > 0 ? volumes : undefined,
     });
 
@@ -211,6 +219,8 @@ export class FargateService extends Construct {
       }
     }
 
+    this.securityGroupIds = [ctx.servicesSecurityGroupId];
+    this.subnetIds = [...ctx.privateSubnetIds];
     this.service = new EcsService(this, "Resource", {
       name,
       cluster: ctx.clusterArn,
@@ -218,8 +228,9 @@ export class FargateService extends Construct {
       desiredCount: spec.scaling.minCount,
       launchType: "FARGATE",
       platformVersion: "LATEST",
-      networkConfiguration: { subnets: [...ctx.privateSubnetIds], securityGroups: [ctx.servicesSecurityGroupId], assignPublicIp: false },
-      deploymentCircuitBreaker: { enable: true, rollback: true },
+      networkConfiguration: { subnets: [...this.subnetIds], securityGroups: [...this.securityGroupIds], assignPublicIp: false },
+      // Always stops a failing deployment; rolls back unless the spec says the old version must not return.
+      deploymentCircuitBreaker: { enable: true, rollback: spec.deploymentRollback ?? true },
       deploymentMinimumHealthyPercent: 100,
       deploymentMaximumPercent: 200,
       ...(routed ? { healthCheckGracePeriodSeconds: spec.healthCheck.gracePeriodSeconds } : {}),

@@ -115,6 +115,13 @@ export interface ServiceSpec extends ContainerSpec {
   readonly stickySessions?: boolean;
   /** ECS Exec. @default false */
   readonly enableExecuteCommand?: boolean;
+  /**
+   * Whether the deployment circuit breaker rolls a failed deployment back to the last completed
+   * one (it always stops it). Turn off for a service whose new version migrates a shared schema:
+   * the rollback would start the old version against the migrated database.
+   * @default true
+   */
+  readonly deploymentRollback?: boolean;
 }
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;

@@ -7,6 +7,7 @@ import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
 import { RdsCluster } from "@cdktf/provider-aws/lib/rds-cluster";
 import { RdsClusterInstance } from "@cdktf/provider-aws/lib/rds-cluster-instance";
 import { RdsClusterParameterGroup } from "@cdktf/provider-aws/lib/rds-cluster-parameter-group";
+import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvConfig } from "../../envs/schema.js";
 import { resourceName } from "../../lib/naming.js";
@@ -16,6 +17,23 @@ import type { KeyRef, SecurityGroupRef } from "../security/index.js";
 export const POSTGRES_PORT = 5432;
 /** Statements slower than this (ms) go to the exported postgresql log. */
 export const SLOW_STATEMENT_MS = 1000;
+
+/**
+ * The final snapshot's name: `<cluster id>-final-<UTC creation time>`, e.g.
+ * `owui-prod-aurora-final-20250301120000`. A fixed `<id>-final` would collide on the second destroy
+ * of an env (the first destroy's snapshot still has the name, and RDS refuses the delete).
+ * Terraform evaluates `timestamp()` at apply, when the cluster is created; `ignore_changes` keeps
+ * that value in state, so later plans show no diff and a destroy, which reads the name from state,
+ * uses the creation time of the cluster it deletes: each incarnation of the cluster has its own.
+ * Always set, even with `finalSnapshot` off, so switching it on later has a name in state.
+ *
+ * The snapshot is encrypted with the workload CMK; that key keeps `prevent_destroy` whenever a final
+ * snapshot is configured (lib/protection.ts), so no destroy schedules the snapshot's key for
+ * deletion. Restore with `aws rds restore-db-cluster-from-snapshot` while the key exists.
+ */
+export function finalSnapshotIdentifier(identifier: string): string {
+  return `${identifier}-final-${Fn.formatdate("YYYYMMDDhhmmss", Fn.timestamp())}`;
+}
 
 export interface AuroraProps {
   readonly envName: string;
@@ -69,8 +87,10 @@ export class AuroraPostgres extends Construct implements DatabaseOutputs {
       description: `Private subnets of the ${identifier} cluster`,
       subnetIds: [...props.subnetIds],
     });
+    // name_prefix, never a fixed name: create_before_destroy creates the new group before the old
+    // one is gone, and a fixed name would collide (a new family, e.g. a major upgrade, replaces it).
     const parameters = new RdsClusterParameterGroup(this, "parameters", {
-      name: `${identifier}-pg${major}`,
+      namePrefix: `${identifier}-pg${major}-`,
       family,
       description: `${identifier}: TLS only, slow statements logged`,
       parameter: [
@@ -102,11 +122,13 @@ export class AuroraPostgres extends Construct implements DatabaseOutputs {
       preferredMaintenanceWindow: "sun:04:30-sun:05:30",
       deletionProtection: config.deletionProtection,
       skipFinalSnapshot: !config.finalSnapshot,
-      finalSnapshotIdentifier: config.finalSnapshot ? `${identifier}-final` : undefined,
+      finalSnapshotIdentifier: finalSnapshotIdentifier(identifier),
       enabledCloudwatchLogsExports: ["postgresql"],
       copyTagsToSnapshot: true,
       // No availability_zones: the provider then reports the AZs RDS picked as a perpetual diff.
       dependsOn: [logGroup],
+      // The final snapshot's name is fixed when the cluster is created (see finalSnapshotIdentifier).
+      lifecycle: { ignoreChanges: ["final_snapshot_identifier"] },
     });
 
     this.instances = Array.from({ length: config.instances }, (_, i) => {

@@ -4,6 +4,7 @@
  * enabled, a Redis-compatible cache. Everything is encrypted with the workload CMK; no secret value
  * ever reaches code, HCL or Terraform state.
  */
+import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvConfig } from "../../envs/schema.js";
 import { IDENTIFIER, KNOWN_EXTENSIONS } from "../../functions/db-bootstrap/src/event.js";
@@ -51,6 +52,11 @@ export interface DataOutputs {
   readonly fileSystem: FileSystemOutputs;
   /** Present when `config.redis.enabled`. */
   readonly redis?: RedisOutputs;
+  /**
+   * The db-bootstrap invocation: once it has run, every service's database, role and secret
+   * (`DATABASE_URL`) exist. Whatever connects to a service database at apply time depends on it.
+   */
+  readonly bootstrapInvocation: ITerraformDependable;
 }
 
 /** PostgreSQL identifiers db-bootstrap accepts (functions/db-bootstrap/src/event.ts). */
@@ -66,6 +72,7 @@ export class Data extends Construct implements DataOutputs {
   readonly databaseSecrets: Readonly<Record<string, SecretRef>>;
   readonly fileSystem: FileSystemOutputs;
   readonly redis?: RedisOutputs;
+  readonly bootstrapInvocation: ITerraformDependable;
 
   constructor(scope: Construct, id: string, props: DataProps) {
     super(scope, id);
@@ -105,6 +112,7 @@ export class Data extends Construct implements DataOutputs {
       redis: this.cache,
     });
     this.databaseSecrets = this.bootstrap.secrets;
+    this.bootstrapInvocation = this.bootstrap.invocation;
 
     this.efs = new SharedFileSystem(this, "efs", {
       envName,

@@ -217,7 +217,7 @@ export class Provisioning extends Construct implements ProvisioningOutputs {
 
     // --- Functions ----------------------------------------------------------------------------
     // The description predates the trusted-header path and stays as it is on both: a new description
-    // replaces the group, and its fixed name with create_before_destroy makes that replacement fail.
+    // replaces the group (create_before_destroy with a name_prefix, so it would work, but for nothing).
     const clientGroup = props.security.addClientSecurityGroup("provisioning", "Provisioning worker and reconciler: SCIM to Open WebUI on 8080, HTTPS to AWS APIs", [
       { target: "service", service: "openwebui", port: 8080 },
     ]);

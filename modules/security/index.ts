@@ -176,8 +176,8 @@ export class Security extends Construct implements SecurityOutputs {
 
     // --- Security groups ----------------------------------------------------------------------
     this.albSecurityGroup = this.group("alb", "Internet-facing ALB: HTTPS (and HTTP redirect) from allowed CIDRs");
-    // Descriptions unchanged since the groups were created: a new description replaces a group, and
-    // these have fixed names with create_before_destroy.
+    // Every group has a name_prefix (Terraform appends a unique suffix) and create_before_destroy,
+    // so a change that replaces a group (a new description, say) creates the new one first.
     this.databaseSecurityGroup = this.group("database", "Aurora PostgreSQL: 5432 from ECS services only");
     this.efsSecurityGroup = this.group("efs", "EFS mount targets: NFS 2049 from ECS services only");
     this.redisSecurityGroup = this.group("redis", "Redis: 6379 from ECS services only");
@@ -257,7 +257,7 @@ export class Security extends Construct implements SecurityOutputs {
    * added (`addServiceSecurityGroup`). Returns the new group.
    */
   addClientSecurityGroup(id: string, description: string, targets: readonly ClientTarget[]): SecurityGroupRef {
-    const client = this.group(`client-${id}`, description, { name: this.name(id) });
+    const client = this.group(`client-${id}`, description, { namePrefix: `${this.name(id)}-` });
     this.egress(`${id}-https-out`, client, 443, `${id}: HTTPS to AWS APIs and endpoints`, { cidrIpv4: HTTPS_ANYWHERE });
     for (const t of targets) {
       if (t.target !== "service" && t.target !== "services") {
@@ -295,10 +295,15 @@ export class Security extends Construct implements SecurityOutputs {
     return true;
   }
 
-  private group(id: string, description: string, naming: { readonly name: string } | { readonly namePrefix: string } = { name: this.name(id) }): SecurityGroupRef {
-    const tag = "name" in naming ? naming.name : naming.namePrefix.replace(/-$/, "");
+  /**
+   * Never a fixed `name`: with create_before_destroy, the replacement group is created while the old
+   * one still holds the name, and EC2 refuses the duplicate. `name_prefix` (`owui-<env>-<id>-` + a
+   * unique suffix) lets the replacement happen; the `Name` tag keeps the readable name.
+   */
+  private group(id: string, description: string, naming: { readonly namePrefix: string } = { namePrefix: `${this.name(id)}-` }): SecurityGroupRef {
+    const tag = naming.namePrefix.replace(/-$/, "");
     return {
-      securityGroupId: new SecurityGroup(this, id, { ...naming, description, vpcId: this.vpcId, tags: { Name: tag }, lifecycle: { createBeforeDestroy: true } }).id,
+      securityGroupId: new SecurityGroup(this, id, { namePrefix: naming.namePrefix, description, vpcId: this.vpcId, tags: { Name: tag }, lifecycle: { createBeforeDestroy: true } }).id,
     };
   }
 

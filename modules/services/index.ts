@@ -9,9 +9,6 @@
  * Every secret is an empty placeholder (see {@link PlatformServices.placeholders}; the auth secrets
  * are the identity layer's); no secret value is in code, HCL, the S3 object or Terraform state.
  */
-import { BedrockModelInvocationLoggingConfiguration } from "@cdktf/provider-aws/lib/bedrock-model-invocation-logging-configuration";
-import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
@@ -21,21 +18,24 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { dependable } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvConfig } from "../../envs/schema.js";
 import type { AwsContext } from "../../lib/context.js";
 import { resourceName } from "../../lib/naming.js";
 import { placeholderSecret, type PlaceholderInfo } from "../../lib/placeholder-secret.js";
 import { ConfigError, ConfigErrors } from "../../lib/errors.js";
-import { denyInsecureTransport, InlinePolicy, policyDocument } from "../../lib/policy.js";
+import { denyInsecureTransport, policyDocument } from "../../lib/policy.js";
 import type { SecretRef } from "../../lib/refs.js";
 import type { Compute, FargateService, ServiceSpec } from "../compute/index.js";
 import type { DataOutputs } from "../data/index.js";
 import { OPENWEBUI_PORT, type IdentityOutputs } from "../identity/index.js";
 import type { SecurityOutputs } from "../security/index.js";
 import { catalogRegions, foundationModelArns, invokeArns, litellmConfigYaml, mcpoConfigJson, resolveModels, sha256, type ResolvedModel } from "./catalog.js";
+import { OpenWebUiUpgrade } from "./upgrade.js";
 
 export * from "./catalog.js";
+export { OpenWebUiUpgrade } from "./upgrade.js";
 
 export { OPENWEBUI_PORT };
 export const LITELLM_PORT = 4000;
@@ -72,8 +72,6 @@ export interface PlatformServicesOutputs {
   readonly mcpoUrl: string;
   readonly litellmConfigBucketName: string;
   readonly litellmConfigObjectKey: string;
-  /** Log group Bedrock writes invocation logs to, when `services.litellm.invocationLogging`. */
-  readonly bedrockInvocationLogGroupName?: string;
   /** Every secret the services read that an operator must fill after apply. */
   readonly placeholders: readonly PlaceholderInfo[];
 }
@@ -124,6 +122,8 @@ function sizedFromConfig(cfg: EnvConfig["services"][keyof EnvConfig["services"]]
 
 export class PlatformServices extends Construct implements PlatformServicesOutputs {
   readonly openwebui: FargateService;
+  /** Open WebUI's upgrade gate (modules/services/upgrade.ts, docs/upgrade.md). */
+  readonly openwebuiUpgrade: OpenWebUiUpgrade;
   readonly litellm: FargateService;
   readonly mcpo: FargateService;
   readonly litellmBaseUrl: string;
@@ -131,7 +131,6 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
   readonly litellmConfigBucket: S3Bucket;
   readonly litellmConfigBucketName: string;
   readonly litellmConfigObjectKey = LITELLM_CONFIG_KEY;
-  readonly bedrockInvocationLogGroupName?: string;
   readonly models: readonly ResolvedModel[];
   /** The Bedrock embedding model LiteLLM serves for Open WebUI's retrieval. */
   readonly embeddingModel: ResolvedModel;
@@ -168,7 +167,22 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
     );
 
     this.openwebui = this.addOpenWebUi(props, masterKey, toolServers);
-    if (env.services.litellm.invocationLogging) this.bedrockInvocationLogGroupName = this.invocationLogging(props);
+    // The service runs with ENABLE_DB_MIGRATIONS=false: whenever its image changes, the gate scales
+    // it to 0, runs the migration task once, then switches it (docs/upgrade.md). The ECS service
+    // depends_on the gate's invocation, which waits for db-bootstrap (database, role, DATABASE_URL).
+    this.openwebuiUpgrade = new OpenWebUiUpgrade(this, "openwebui-upgrade", {
+      envName: env.name,
+      aws: props.aws,
+      cluster: props.compute,
+      target: this.openwebui,
+      minCount: env.services.openwebui.minCount,
+      // The migration task runs where the service does: its private subnets and its own group (Aurora, EFS).
+      subnetIds: this.openwebui.subnetIds,
+      securityGroupIds: this.openwebui.securityGroupIds,
+      kmsKey: security.workloadKey,
+      logRetentionDays: env.logRetentionDays,
+      waitFor: [props.data.bootstrapInvocation],
+    });
   }
 
   /** Every placeholder secret, in creation order (the Open WebUI secret key last). */
@@ -246,8 +260,9 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
         LITELLM_CONFIG_BUCKET_OBJECT_KEY: { parameter: { parameterArn: objectKey.arn, parameterName: objectKey.name } },
       },
     });
-    // The S3 object must exist before the first task reads it.
-    service.service.node.addDependency(object);
+    // The S3 object must exist before the first task reads it. `dependsOn` on the resource itself:
+    // cdktf writes no depends_on for a construct-level node.addDependency between resources.
+    service.service.dependsOn = [...(service.service.dependsOn ?? []), dependable(object)];
 
     const regions = catalogRegions(invocable);
     service.grant(
@@ -321,16 +336,24 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
       // Behind oauth2-proxy the ALB targets the sidecar (its /ping); it starts once Open WebUI is healthy.
       targetPort: auth.targetPort,
       sidecars: auth.sidecars,
-      // First start runs the database migrations; measured cold starts run to several minutes.
+      // Migrations no longer run at start (the gate's task runs them), but a cold start still loads
+      // a multi-GB image and its Python packages and copies static assets; measured cold starts ran
+      // to several minutes, and nothing measured since justifies less, so both stay.
       healthCheck: { path: auth.healthCheckPath ?? "/health", gracePeriodSeconds: 600 },
       healthCheckCommand: OPENWEBUI_HEALTH_CHECK,
       healthCheckStartPeriodSeconds: 300,
+      // Stop a failing deployment, never roll it back: the rollback would start the previous task
+      // definition (the old version) against the schema the gate has already migrated forward.
+      deploymentRollback: false,
       stickySessions: cfg.maxCount > 1,
       writableRootFilesystemReason: "Open WebUI writes static assets and secrets into /app/backend at start",
       environment: disjoint("environment", {
         DATA_DIR: dataDir.path,
         WEBUI_URL: `https://${env.hostname}`,
         UVICORN_WORKERS: "1",
+        // The gate's migration task migrates, once, with no replica serving (docs/upgrade.md);
+        // replicas must never migrate at start, all at once and beside the old version.
+        ENABLE_DB_MIGRATIONS: "false",
         DATABASE_POOL_RECYCLE: "3600",
         DATABASE_POOL_PRE_PING: "true",
         ...(redis ? { WEBSOCKET_MANAGER: "redis", ENABLE_WEBSOCKET_SUPPORT: "true" } : {}),
@@ -394,44 +417,5 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
       { sid: "DescribeUserKeys", actions: ["kms:DescribeKey"], resources: [security.userIdHmacKey.keyArn, security.userDataKey.keyArn] },
     );
     return service;
-  }
-
-  /** Bedrock model invocation logging into a CMK-encrypted log group, through a role Bedrock assumes. */
-  private invocationLogging(props: PlatformServicesProps): string {
-    const { env, aws, security } = props;
-    const logGroup = new CloudwatchLogGroup(this, "bedrock-invocations", {
-      name: `/owui/${env.name}/bedrock-invocations`,
-      retentionInDays: env.logRetentionDays,
-      kmsKeyId: security.workloadKey.keyArn,
-    });
-    const role = new IamRole(this, "bedrock-logging-role", {
-      name: resourceName(env.name, "bedrock-logging"),
-      description: "Bedrock writes model invocation logs to this env's log group",
-      assumeRolePolicy: policyDocument(this, "bedrock-logging-trust", [
-        {
-          sid: "BedrockAssumes",
-          actions: ["sts:AssumeRole"],
-          principals: [{ type: "Service", identifiers: ["bedrock.amazonaws.com"] }],
-          conditions: [
-            { test: "StringEquals", variable: "aws:SourceAccount", values: [aws.accountId] },
-            { test: "ArnLike", variable: "aws:SourceArn", values: [`arn:${aws.partition}:bedrock:${env.region}:${aws.accountId}:*`] },
-          ],
-        },
-      ]).json,
-    });
-    new InlinePolicy(this, "bedrock-logging-policy", role.name).add({ sid: "WriteInvocationLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:log-stream:*`] });
-    const config = new BedrockModelInvocationLoggingConfiguration(this, "bedrock-invocation-logging", {
-      loggingConfig: [
-        {
-          cloudwatchConfig: [{ logGroupName: logGroup.name, roleArn: role.arn }],
-          textDataDeliveryEnabled: true,
-          imageDataDeliveryEnabled: false,
-          embeddingDataDeliveryEnabled: false,
-          videoDataDeliveryEnabled: false,
-        },
-      ],
-    });
-    config.node.addDependency(this.node.findChild("bedrock-logging-policy"));
-    return logGroup.name;
   }
 }

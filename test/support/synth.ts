@@ -59,6 +59,7 @@ export function baseEnvInput(): EnvInput {
     name: "test",
     region: "us-east-1",
     hostname: "owui-test.example.com",
+    state: { key: "open-webui/aws/test.tfstate" },
     network: { vpcCidr: "10.0.0.0/16", azs: ["us-east-1a", "us-east-1b"], singleNatGateway: true },
     security: { albIngressCidrs: ["198.51.100.0/24"] },
     auth: { mode: "oidc", idp: "entra", entra: { tenantId: "11111111-2222-4333-8444-555555555555", clientId: "66666666-7777-4888-9999-000000000000" }, admin: { email: "admin@example.com" } },
@@ -69,7 +70,17 @@ export function baseEnvInput(): EnvInput {
 export function envWith(patch: (raw: any) => void): EnvConfig {
   const raw = structuredClone(baseEnvInput()) as any;
   patch(raw);
-  return parseEnv(raw);
+  return parseEnv(followRename(raw));
+}
+
+/**
+ * A patch that renamed the base env but kept the base state key gets the key of its new name, as
+ * an env file written for that name would have (the refusal of a rename is tested on its own, in
+ * test/protection.test.ts).
+ */
+export function followRename(raw: any): any {
+  if (typeof raw.name === "string" && raw.name !== "test" && raw.state?.key === "open-webui/aws/test.tfstate") raw.state.key = `open-webui/aws/${raw.name}.tfstate`;
+  return raw;
 }
 
 /** The policy document data source a `${data.aws_iam_policy_document.<name>.json}` reference names. */
@@ -180,7 +191,7 @@ export const secretsOf = (c: Json) => Object.fromEntries((c.secrets as Json[]).m
 /** Open WebUI's plain environment as the services layer sets it (the identity layer adds the auth part). */
 export function openWebUiServiceEnv(env: EnvConfig): string[] {
   return [
-    "DATA_DIR", "WEBUI_URL", "UVICORN_WORKERS", "DATABASE_POOL_RECYCLE", "DATABASE_POOL_PRE_PING",
+    "DATA_DIR", "WEBUI_URL", "UVICORN_WORKERS", "ENABLE_DB_MIGRATIONS", "DATABASE_POOL_RECYCLE", "DATABASE_POOL_PRE_PING",
     ...(env.data.redis.enabled ? ["WEBSOCKET_MANAGER", "ENABLE_WEBSOCKET_SUPPORT"] : []),
     "ENABLE_PERSISTENT_CONFIG", "BYPASS_MODEL_ACCESS_CONTROL", "ENABLE_DIRECT_CONNECTIONS",
     "ENABLE_OPENAI_API", "OPENAI_API_BASE_URLS", "ENABLE_OLLAMA_API",

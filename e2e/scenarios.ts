@@ -1,0 +1,350 @@
+/**
+ * The issue's scenarios as steps against a running world; each mode's test file (mode-*.test.ts)
+ * runs the ones that apply to it. Every step asserts what a person (or an attacker) would see.
+ */
+import { request as httpsRequest } from "node:https";
+import { expect } from "vitest";
+import { api, newPerson, signIn, type Person } from "./world/browser.js";
+import { ALB_IP, type World } from "./world/world.js";
+import type { OidcUser } from "./standins/oidc.js";
+
+export interface Account extends OidcUser {}
+
+let counter = 0;
+/** A fresh person the IdP knows (Entra users get the env's user app role unless `roles` says otherwise). */
+export function newAccount(world: World, over: Partial<OidcUser> = {}): OidcUser {
+  counter += 1;
+  const id = `${Date.now().toString(36)}${counter}`;
+  const auth = world.env.auth;
+  const roles = auth.idp === "entra" && auth.entra.roles ? [auth.entra.roles.allowed[0]!] : undefined;
+  const user: OidcUser = { sub: `sub-${id}`, email: `user-${id}@oremuslabs.app`, name: `User ${id}`, password: `pw-${id}-Aa1!`, ...(roles ? { roles } : {}), ...over };
+  world.idp.addUser(user);
+  return user;
+}
+
+/** The configured administrator as an IdP account (with the Entra admin app role where roles are mapped). */
+export function adminAccount(world: World): OidcUser {
+  const existing = world.idp.listUsers().find((u) => u.email === world.adminEmail);
+  if (existing) return existing;
+  const auth = world.env.auth;
+  const roles = auth.idp === "entra" && auth.entra.roles ? [auth.entra.roles.admin[0]!] : undefined;
+  const user: OidcUser = { sub: "sub-admin", email: world.adminEmail, name: "Platform Admin", password: "pw-admin-Aa1!", ...(roles ? { roles } : {}) };
+  world.idp.addUser(user);
+  return user;
+}
+
+export interface SignedIn {
+  readonly person: Person;
+  readonly user: OidcUser;
+  /** Open WebUI's view of the session (`GET /api/v1/auths/`). */
+  readonly me: { id: string; email: string; role: string; name: string };
+}
+
+/** A person opens the app, signs in at the IdP and lands in the chat UI. */
+export async function signInAs(world: World, user: OidcUser): Promise<SignedIn> {
+  const person = await newPerson(world);
+  try {
+    await signIn(world, person.page, user);
+    const me = await api<{ id: string; email: string; role: string; name: string }>(person.page, "/api/v1/auths/");
+    expect(me.status, JSON.stringify(me.body)).toBe(200);
+    return { person, user, me: me.body };
+  } catch (e) {
+    await person.page.screenshot({ path: `/tmp/owui-e2e-failure-${Date.now()}.png` }).catch(() => undefined);
+    await person.close();
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 1: a new user signs in, is a `user`, sees every catalog model, chats with streaming.
+// ---------------------------------------------------------------------------------------------
+
+export async function scenario1NewUserChats(world: World): Promise<void> {
+  const s = await signInAs(world, newAccount(world));
+  try {
+    expect(s.me.role).toBe("user");
+    expect(s.me.email).toBe(s.user.email);
+    const models = await api<{ data: { id: string }[] }>(s.person.page, "/api/models");
+    expect(models.status).toBe(200);
+    const ids = models.body.data.map((m) => m.id);
+    for (const m of world.env.services.litellm.models) expect(ids, `catalog model ${m.name}`).toContain(m.name);
+
+    // Chat through the UI: the first catalog model is selected for a new user; type and send.
+    const page = s.person.page;
+    const question = `What is e2e question ${Date.now()}?`;
+    const input = page.locator("#chat-input");
+    await input.waitFor({ timeout: 60_000 });
+    await input.click();
+    await page.keyboard.type(question);
+    const before = world.bedrock.requests.length;
+    await page.keyboard.press("Enter");
+    // The reply is the Bedrock stand-in's echo, streamed by LiteLLM into the page.
+    await page.waitForFunction((q) => document.body.innerText.includes(`: ${q}`), question, { timeout: 120_000 });
+    const calls = world.bedrock.requests.slice(before).filter((r) => r.operation === "ConverseStream" || r.operation === "InvokeModelWithResponseStream");
+    expect(calls.length, "a streaming Bedrock call").toBeGreaterThan(0);
+    const modelIds = world.env.services.litellm.models.map((m) => m.modelId);
+    expect(modelIds).toContain(calls[0]!.modelId);
+    const text = await page.evaluate(() => document.body.innerText);
+    expect(text).toContain(world.bedrock.echo(calls[0]!.modelId!, question));
+  } finally {
+    await s.person.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 2: provisioned before the first visit (the real worker), then signs in: same user.
+// ---------------------------------------------------------------------------------------------
+
+async function usersByEmail(world: World, email: string): Promise<{ id: string; role: string }[]> {
+  const admin = await signInAs(world, adminAccount(world));
+  try {
+    const all = await api<{ users: { id: string; email: string; role: string }[] } | { id: string; email: string; role: string }[]>(admin.person.page, `/api/v1/users/?query=${encodeURIComponent(email)}`);
+    expect(all.status).toBe(200);
+    const list = Array.isArray(all.body) ? all.body : all.body.users;
+    return list.filter((u) => u.email === email);
+  } finally {
+    await admin.person.close();
+  }
+}
+
+export async function scenario2ProvisionedUserSignsIn(world: World): Promise<void> {
+  const p = world.provisioning;
+  if (!p) throw new Error(`${world.env.name} has no provisioning pipeline`);
+  // Provisioned first, then visits.
+  const early = newAccount(world);
+  const run = await p.signUp({ email: early.email, name: early.name, sub: early.sub });
+  expect(run.batchItemFailures, run.logs).toEqual([]);
+  const before = await usersByEmail(world, early.email);
+  expect(before, "the worker created the user in Open WebUI").toHaveLength(1);
+  const s = await signInAs(world, early);
+  try {
+    expect(s.me.id).toBe(before[0]!.id);
+    expect(s.me.role).toBe("user");
+  } finally {
+    await s.person.close();
+  }
+  expect(await usersByEmail(world, early.email)).toHaveLength(1);
+
+  // Visits first, then the worker runs: nothing duplicated, nothing fails.
+  const late = newAccount(world);
+  const v = await signInAs(world, late);
+  await v.person.close();
+  const again = await p.signUp({ email: late.email, name: late.name, sub: late.sub });
+  expect(again.batchItemFailures, again.logs).toEqual([]);
+  const after = await usersByEmail(world, late.email);
+  expect(after).toHaveLength(1);
+  expect(after[0]!.id).toBe(v.me.id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 3: the configured admin is admin; nobody else, in particular not the first sign-in.
+// ---------------------------------------------------------------------------------------------
+
+export async function scenario3AdminIsDefined(world: World): Promise<void> {
+  // The first person ever to sign in (this world's first browser session) is an ordinary user.
+  const first = await signInAs(world, newAccount(world));
+  await first.person.close();
+  expect(first.me.role).toBe("user");
+  const admin = await signInAs(world, adminAccount(world));
+  try {
+    expect(admin.me.email).toBe(world.adminEmail);
+    expect(admin.me.role).toBe("admin");
+    const all = await api<{ users: { email: string; role: string }[] } | { email: string; role: string }[]>(admin.person.page, "/api/v1/users/");
+    const list = Array.isArray(all.body) ? all.body : all.body.users;
+    expect(list.filter((u) => u.role === "admin").map((u) => u.email)).toEqual([world.adminEmail]);
+  } finally {
+    await admin.person.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 4 (Entra roles): no allowed role → refused; the admin role → admin.
+// ---------------------------------------------------------------------------------------------
+
+export async function scenario4EntraRoles(world: World): Promise<void> {
+  const auth = world.env.auth;
+  if (auth.idp !== "entra" || !auth.entra.roles) throw new Error("scenario 4 needs Entra app roles");
+  const outsider = newAccount(world, { roles: ["some-other-app-role"] });
+  const person = await newPerson(world);
+  try {
+    await person.page.goto(world.appUrl, { waitUntil: "domcontentloaded" });
+    const button = person.page.locator("button, a").filter({ hasText: /Continue with|Microsoft/i }).first();
+    await button.click();
+    const { submitIdpLogin } = await import("./world/browser.js");
+    await submitIdpLogin(person.page, outsider);
+    await person.page.waitForLoadState("networkidle").catch(() => undefined);
+    const token = await person.page.evaluate(() => localStorage.getItem("token"));
+    expect(token, "no session for a user without an allowed role").toBeNull();
+  } finally {
+    await person.close();
+  }
+  const promoted = newAccount(world, { roles: [auth.entra.roles.admin[0]!] });
+  const s = await signInAs(world, promoted);
+  await s.person.close();
+  expect(s.me.role).toBe("admin");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 5: forged identity headers through the ALB never authenticate.
+// ---------------------------------------------------------------------------------------------
+
+/** One HTTPS request to the ALB stand-in for the app's hostname (as the internet would send it). */
+export async function throughAlb(world: World, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return await new Promise((ok, fail) => {
+    const req = httpsRequest(
+      { host: ALB_IP, port: 443, servername: world.env.hostname, path, method: init.method ?? "GET", headers: { host: world.env.hostname, ...(init.headers ?? {}) }, ca: world.ca.caCert },
+      (res) => {
+        let body = "";
+        res.on("data", (d) => (body += d));
+        res.on("end", () => ok({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on("error", fail);
+    req.end(init.body);
+  });
+}
+
+export async function scenario5ForgedHeaders(world: World): Promise<void> {
+  const victim = adminAccount(world);
+  const forged = {
+    "X-Forwarded-Email": victim.email,
+    "X-Forwarded-User": victim.sub,
+    "X-Forwarded-Preferred-Username": victim.email,
+    "X-Forwarded-Groups": "admins",
+    "X-Auth-Request-Email": victim.email,
+    "X-Webui-Role": "admin",
+    "X-User-Role": "admin",
+    "content-type": "application/json",
+  };
+  const signin = await throughAlb(world, "/api/v1/auths/signin", { method: "POST", headers: forged, body: JSON.stringify({ email: victim.email, password: "" }) });
+  expect(signin.body).not.toMatch(/"token"\s*:/);
+  expect([200, 201]).not.toContain(signin.status);
+  const me = await throughAlb(world, "/api/v1/auths/", { headers: forged });
+  expect(me.body).not.toContain(victim.email);
+  expect([200, 201]).not.toContain(me.status);
+  const users = await throughAlb(world, "/api/v1/users/", { headers: forged });
+  expect([200, 201]).not.toContain(users.status);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 6: sign-out ends the session at the proxy and at the IdP; the next visit asks again.
+// ---------------------------------------------------------------------------------------------
+
+export async function scenario6SignOut(world: World): Promise<void> {
+  const s = await signInAs(world, newAccount(world));
+  try {
+    const page = s.person.page;
+    const signout = await api<{ redirect_url?: string; status?: boolean }>(page, "/api/v1/auths/signout");
+    expect(signout.status).toBe(200);
+    // The UI follows Open WebUI's answer: a redirect URL when one is configured, else its /auth page.
+    const next = signout.body.redirect_url ?? "/auth";
+    await page.evaluate(() => localStorage.removeItem("token"));
+    await page.goto(new URL(next, world.appUrl).toString(), { waitUntil: "domcontentloaded" });
+    await page.waitForLoadState("networkidle").catch(() => undefined);
+    // Whatever page the chain ends on, a new visit to the app must end at the IdP's sign-in form.
+    await page.goto(world.appUrl, { waitUntil: "domcontentloaded" });
+    if (world.mode !== "P") {
+      const button = page.locator("button, a").filter({ hasText: /Continue with|Microsoft|SSO|OIDC|Cognito/i }).first();
+      await button.waitFor({ timeout: 60_000 });
+      await button.click();
+    }
+    await page.waitForSelector("#username", { timeout: 60_000 });
+    expect(await page.evaluate(() => localStorage.getItem("token"))).toBeNull();
+  } finally {
+    await s.person.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 7: a `user` sees the mcpo tools and calls one.
+// ---------------------------------------------------------------------------------------------
+
+export async function scenario7UserCallsTool(world: World): Promise<void> {
+  const s = await signInAs(world, newAccount(world));
+  try {
+    const tools = await api<{ id: string; name: string }[]>(s.person.page, "/api/v1/tools/");
+    expect(tools.status).toBe(200);
+    const servers = Object.keys(world.env.services.mcpo.servers);
+    for (const name of servers) expect(tools.body.map((t) => t.id), `tool server ${name}`).toContain(`server:${name}`);
+    // Call one through Open WebUI's own tool-server client path: the server's OpenAPI spec is
+    // fetched with the user's session, and the tool executes at mcpo with the configured key.
+    const server = servers[0]!;
+    const mcpoUrl = `${world.mcpo.containers.mcpo!.url}/${server}`;
+    const key = world.secretValues[`owui/${world.env.name}/mcpo/api-key`]!;
+    const spec = await fetch(`${mcpoUrl}/openapi.json`).then((r) => r.json() as Promise<{ paths: Record<string, unknown> }>);
+    const path = Object.keys(spec.paths)[0]!;
+    const denied = await fetch(`${mcpoUrl}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ timezone: "UTC" }) });
+    expect(denied.status, "mcpo refuses a call without its key").toBe(401);
+    const called = await fetch(`${mcpoUrl}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ timezone: "UTC" }) });
+    expect(called.status).toBe(200);
+  } finally {
+    await s.person.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 8: an Open WebUI API key works where the mode allows it; behind the proxy it cannot.
+// ---------------------------------------------------------------------------------------------
+
+export async function scenario8ApiKey(world: World): Promise<{ status: number }> {
+  const s = await signInAs(world, newAccount(world));
+  let key: string | undefined;
+  try {
+    const created = await api<{ api_key?: string; detail?: string }>(s.person.page, "/api/v1/auths/api_key", { method: "POST" });
+    key = created.body.api_key;
+    if (world.mode !== "P") expect(created.status, JSON.stringify(created.body)).toBe(200);
+  } finally {
+    await s.person.close();
+  }
+  if (world.mode === "P") {
+    // Behind oauth2-proxy every request needs the proxy's cookie: an API client is sent to sign in.
+    const r = await throughAlb(world, "/api/models", { headers: { authorization: `Bearer ${key ?? "sk-anything"}`, accept: "application/json" } });
+    expect([302, 401, 403]).toContain(r.status);
+    expect(r.body).not.toMatch(/"data"\s*:/);
+    return { status: r.status };
+  }
+  expect(key).toMatch(/^sk-/);
+  const r = await throughAlb(world, "/api/models", { headers: { authorization: `Bearer ${key}` } });
+  expect(r.status, r.body.slice(0, 300)).toBe(200);
+  const ids = (JSON.parse(r.body) as { data: { id: string }[] }).data.map((m) => m.id);
+  for (const m of world.env.services.litellm.models) expect(ids).toContain(m.name);
+  return { status: r.status };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 9: each container's health check, run as ECS runs it: passes when the process can
+// serve, fails when it cannot, and ignores a shared dependency that is briefly down.
+// ---------------------------------------------------------------------------------------------
+
+export async function scenario9HealthChecks(world: World): Promise<void> {
+  const tasks = [world.openwebui[0]!, world.litellm, world.mcpo];
+  const checked: string[] = [];
+  for (const task of tasks) {
+    for (const c of Object.values(task.containers)) {
+      if (!c.def.healthCheck) continue;
+      checked.push(c.name);
+      expect(await c.healthCheckNow(), `${c.name} healthy while serving`).toBe(true);
+    }
+  }
+  expect(checked.sort()).toEqual(["litellm", "mcpo", "openwebui"]);
+
+  // A shared dependency down: the liveness checks must not fail (ECS would replace every task).
+  // Aurora unreachable (a failover) and, where the env has it, Redis down.
+  await world.postgres.pause();
+  if (world.redis) await world.redis.pause();
+  try {
+    for (const task of tasks) for (const c of Object.values(task.containers)) if (c.def.healthCheck) expect(await c.healthCheckNow(), `${c.name} with Aurora${world.redis ? " and Redis" : ""} down`).toBe(true);
+  } finally {
+    await world.postgres.resume();
+    if (world.redis) await world.redis.resume();
+  }
+
+  // The process cannot serve: the check fails.
+  for (const task of [world.litellm, world.mcpo]) {
+    const c = Object.values(task.containers).find((x) => x.def.healthCheck)!;
+    await c.stop();
+    expect(await c.healthCheckNow(), `${c.name} stopped`).toBe(false);
+    await c.restart();
+    await c.waitHealthy(180_000);
+  }
+}
