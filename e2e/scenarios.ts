@@ -234,7 +234,7 @@ export async function scenario6SignOut(world: World): Promise<void> {
   const s = await signInAs(world, newAccount(world));
   try {
     const page = s.person.page;
-    const signout = await api<{ redirect_url?: string; status?: boolean }>(page, "/api/v1/auths/signout");
+    const signout = await api<{ redirect_url?: string; status?: boolean }>(page, "/api/v1/auths/signout", { method: "POST" });
     expect(signout.status).toBe(200);
     // The UI follows Open WebUI's answer: a redirect URL when one is configured, else its /auth page.
     const next = signout.body.redirect_url ?? "/auth";

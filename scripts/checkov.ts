@@ -25,7 +25,9 @@
  *   checkov <stack>: N passed, N failed, N suppressed            (one per stack; failed = unsuppressed)
  *   checkov seeded: N of N seeds as expected (N caught, N blind, N noise)
  *   checkov took Ns (synth Ns, checkov Ns over N stacks)
- *   checkov: N passed, N failed                                  (last line; failed = every problem above)
+ *   checkov: N passed, N failed                                  (last line: passed = checks passed over the
+ *                                                                 stacks + seeds as expected; failed = every line above
+ *                                                                 that starts UNSUPPRESSED, STALE, SKIPPED, PARSE or SEED)
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -168,7 +170,7 @@ async function main(): Promise<number> {
       const failures: Finding[] = stackResults.flatMap((s) => s.results.filter((r) => r.result === "FAILED").map((r) => ({ stack: s.stack, check: r.check, name: r.name, address: r.address })));
       const cmp = compare(failures, suppressions);
       for (const f of cmp.unsuppressed) lines.push(`UNSUPPRESSED ${f.stack} ${f.check} ${f.address}: ${f.name}`);
-      for (const s of cmp.stale) lines.push(`STALE ${s.stack} ${s.check} ${s.address}: suppressions[${s.index}] matches no failure. Fix: remove it from ${SUPPRESSIONS_PATH}`);
+      for (const s of cmp.stale) lines.push(`STALE ${s.stack} ${s.check} ${s.address}: suppressions[${s.index}] matches no failure. Fix: drop this stack or address from that entry in ${SUPPRESSIONS_PATH}`);
       for (const s of stackResults) {
         for (const r of s.results.filter((x) => x.result === "SKIPPED")) lines.push(`SKIPPED ${s.stack} ${r.check} ${r.address}: skipped outside ${SUPPRESSIONS_PATH}. Fix: remove the inline skip and suppress it in the file with a reason`);
         if (s.parsingErrors) lines.push(`PARSE ${s.stack}: checkov could not parse ${s.parsingErrors} file(s)`);
@@ -207,6 +209,7 @@ async function main(): Promise<number> {
       lines.unshift(...seedLines);
       problems += seedLines.length;
       const ok = counts.fail + counts.blind + counts.noise;
+      passed += ok;
       lines.push(`checkov seeded: ${ok} of ${SEEDS.length} seeds as expected (${counts.fail} caught, ${counts.blind} blind, ${counts.noise} noise)`);
       report.seeds = SEEDS.map((s) => ({ ...s, got: verdict.get(`${s.check} ${s.address}`) ?? null }));
     }

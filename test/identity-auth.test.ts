@@ -466,9 +466,9 @@ describe("native OIDC + Entra ID with literal ids, no role mapping, no SCIM", ()
       ENABLE_PASSWORD_AUTH: "false",
       DEFAULT_USER_ROLE: "user",
     });
-    expect(authSecrets(env, c)).toEqual({ OAUTH_CLIENT_SECRET: secretArn(s, "identity_entra-client-secret") });
+    expect(authSecrets(env, c)).toEqual({ OAUTH_CLIENT_SECRET: secretArn(s, "identity_entra-client-secret"), WEBUI_ADMIN_PASSWORD: secretArn(s, "identity_admin-password") });
     expect(s.data("aws_ssm_parameter")).toEqual([]);
-    expect(identityOf(env).placeholders.map((p) => p.name)).toEqual(["entra-client-secret"]);
+    expect(identityOf(env).placeholders.map((p) => p.name).sort()).toEqual(["admin-password", "entra-client-secret"]);
   });
 });
 
@@ -492,6 +492,8 @@ describe.each([
       WEBUI_SESSION_COOKIE_SECURE: "true",
       ENABLE_OAUTH_SIGNUP: "true",
       OAUTH_MERGE_ACCOUNTS_BY_EMAIL: "true",
+      // Cognito's discovery has no end_session_endpoint: sign-out goes to its LOGOUT endpoint (e2e scenario 6).
+      OPENID_END_SESSION_ENDPOINT: `https://${refOf(s, "aws_cognito_user_pool_domain", "identity_cognito_domain", "domain")}.auth.${env.region}.amazoncognito.com/logout?client_id=${refOf(s, "aws_cognito_user_pool_client", "identity_cognito_client", "id")}&logout_uri=${encodeURIComponent(`https://${env.hostname}/`)}`,
       OPENID_PROVIDER_URL: `https://cognito-idp.${env.region}.amazonaws.com/${pool}/.well-known/openid-configuration`,
       OPENID_REDIRECT_URI: `https://${env.hostname}/oauth/oidc/callback`,
       OAUTH_SCOPES: "openid email profile",

@@ -11,7 +11,8 @@ describe.each(Object.entries(ENVS))("task definitions of %s", (name, env) => {
   const tasks = taskDefinitionsOf(s);
 
   it("decode for every service, every container typed", () => {
-    expect(Object.keys(tasks).sort()).toEqual(["litellm", "mcpo", "openwebui"]);
+    // The three services, and the upgrade gate's one-off migration task of Open WebUI.
+    expect(Object.keys(tasks).sort()).toEqual(["litellm", "mcpo", "openwebui", "openwebui-migrate"]);
     for (const defs of Object.values(tasks)) {
       for (const d of defs) {
         expect(d.name).toMatch(/^[a-z][a-z0-9-]*$/);

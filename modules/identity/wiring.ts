@@ -37,7 +37,7 @@ export interface AuthRefs {
   /** The ALB's subnets and idle timeout (mode `oauth2-proxy`). */
   readonly alb?: { readonly subnetCidrs: readonly string[]; readonly idleTimeoutSeconds: number };
   /** The Cognito pool (idp `cognito`). */
-  readonly userPool?: Pick<UserPoolOutputs, "issuerUrl" | "domainHost" | "clientId" | "clientSecret">;
+  readonly userPool?: Pick<UserPoolOutputs, "issuerUrl" | "domainHost" | "clientId" | "clientSecret"> & { readonly logoutUrl?: string };
   /** Entra ids and the placeholder client secret (idp `entra`); the tenant id is a literal or a value read from SSM. */
   readonly entra?: { readonly tenantId: string; readonly clientId: string | ParameterRef; readonly clientSecret: SecretRef };
   /** `SCIM_TOKEN` placeholder (when `auth.scim.enabled`). */
@@ -86,7 +86,15 @@ export function queryEscape(text: string): string {
  * outer encoding is Terraform's `urlencode`; the app URL is a literal and is encoded here.
  */
 export function signOutUrlExpression(pool: Pick<UserPoolOutputs, "domainHost" | "clientId">, appUrl: string): string {
-  return `/oauth2/sign_out?rd=${Fn.urlencode(`https://${pool.domainHost}/logout?client_id=${pool.clientId}&logout_uri=${queryEscape(appUrl)}`)}`;
+  return `/oauth2/sign_out?rd=${Fn.urlencode(cognitoLogoutUrl(pool, appUrl))}`;
+}
+
+/**
+ * Cognito's LOGOUT endpoint for the app client: ends the hosted UI's session and returns to
+ * `appUrl`, which must be one of the client's sign-out URLs.
+ */
+export function cognitoLogoutUrl(pool: Pick<UserPoolOutputs, "domainHost" | "clientId">, appUrl: string): string {
+  return `https://${pool.domainHost}/logout?client_id=${pool.clientId}&logout_uri=${queryEscape(appUrl)}`;
 }
 
 /** `OPENID_PROVIDER_URL` of Entra ID (v2.0 endpoint of one tenant). */
@@ -211,6 +219,10 @@ function oidcOpenWebUi(auth: Extract<AuthConfig, { mode: "oidc" }>, refs: AuthRe
     environment.OPENID_PROVIDER_URL = cognitoDiscoveryUrl(pool.issuerUrl);
     environment.OAUTH_CLIENT_ID = pool.clientId;
     environment.OAUTH_ALLOWED_DOMAINS = auth.cognito.emailDomains.join(",");
+    // Cognito's discovery document has no end_session_endpoint, so Open WebUI's sign-out would end
+    // only its own session and the next visit would be signed in again by the hosted UI's cookie
+    // (found by the e2e suite, scenario 6). Its LOGOUT endpoint ends both.
+    environment.OPENID_END_SESSION_ENDPOINT = cognitoLogoutUrl(pool, pool.logoutUrl ?? `https://${refs.hostname}/`);
     secrets.OAUTH_CLIENT_SECRET = { secret: pool.clientSecret };
   }
   return { environment, secrets };
