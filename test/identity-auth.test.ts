@@ -106,6 +106,7 @@ describe.each([
       ENABLE_SIGNUP: "false",
       ENABLE_LOGIN_FORM: "false",
       ENABLE_PASSWORD_AUTH: "true",
+      ENABLE_API_KEYS: "false",
       ENABLE_SCIM: "true",
       SCIM_ENABLED: "true",
       WEBUI_ADMIN_EMAIL: "owui-admins@example.com",
@@ -323,6 +324,7 @@ describe("oauth2-proxy + Cognito without provisioning or SCIM", () => {
       ENABLE_SIGNUP: "false",
       ENABLE_LOGIN_FORM: "false",
       ENABLE_PASSWORD_AUTH: "true",
+      ENABLE_API_KEYS: "false",
       WEBUI_ADMIN_EMAIL: "owui-admins@example.com",
       WEBUI_ADMIN_NAME: "Admin",
     });
@@ -381,6 +383,7 @@ describe.each([
       ENABLE_LOGIN_FORM: "false",
       ENABLE_SIGNUP: "false",
       ENABLE_PASSWORD_AUTH: "false",
+      ENABLE_API_KEYS: "true",
       DEFAULT_USER_ROLE: "pending",
       ENABLE_OAUTH_ROLE_MANAGEMENT: "true",
       OAUTH_ROLES_CLAIM: "roles",
@@ -464,6 +467,7 @@ describe("native OIDC + Entra ID with literal ids, no role mapping, no SCIM", ()
       ENABLE_LOGIN_FORM: "false",
       ENABLE_SIGNUP: "false",
       ENABLE_PASSWORD_AUTH: "false",
+      ENABLE_API_KEYS: "true",
       DEFAULT_USER_ROLE: "user",
     });
     expect(authSecrets(env, c)).toEqual({ OAUTH_CLIENT_SECRET: secretArn(s, "identity_entra-client-secret"), WEBUI_ADMIN_PASSWORD: secretArn(s, "identity_admin-password") });
@@ -502,6 +506,7 @@ describe.each([
       ENABLE_LOGIN_FORM: "false",
       ENABLE_SIGNUP: "false",
       ENABLE_PASSWORD_AUTH: "false",
+      ENABLE_API_KEYS: "true",
       DEFAULT_USER_ROLE: "user",
       ENABLE_SCIM: "true",
       SCIM_ENABLED: "true",

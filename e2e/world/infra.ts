@@ -255,3 +255,61 @@ export async function startMoto(manifest: Manifest, host = "127.0.0.1"): Promise
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// DNS for the stand-ins: an HTTPS (CONNECT) proxy
+// ---------------------------------------------------------------------------------------------
+
+export interface NameProxy {
+  /** `http://host:port`: what `HTTPS_PROXY` points at. */
+  readonly url: string;
+  /** Hosts it was asked to tunnel to, in order (tests can see who called whom). */
+  readonly tunnels: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The internet's DNS, for the names the stand-ins play: an HTTP proxy that answers CONNECT for
+ * `names` (hostname → the stand-in's address) and refuses every other host. Processes reach it
+ * through `HTTPS_PROXY`, which Go's net/http, Python's requests/httpx/aiohttp (trust_env) and
+ * curl honour, so they call the real URLs (the Cognito hosted-UI domain, login.microsoftonline.com)
+ * and TLS is end to end with the stand-in (RFC 9110 §9.3.6 CONNECT).
+ */
+export async function startNameProxy(host: string, names: Readonly<Record<string, string>>): Promise<NameProxy> {
+  const { createServer: createHttpServer } = await import("node:http");
+  const tunnels: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = createHttpServer((_req, res) => {
+    res.statusCode = 405;
+    res.end("CONNECT only\n");
+  });
+  server.on("connect", (req, client: net.Socket, head: Buffer) => {
+    sockets.add(client);
+    client.once("close", () => sockets.delete(client));
+    const [name, portText] = String(req.url).split(":");
+    const target = names[name!.toLowerCase()];
+    tunnels.push(String(req.url));
+    if (!target) {
+      client.end(`HTTP/1.1 502 Bad Gateway\r\n\r\nno stand-in for ${name}\r\n`);
+      return;
+    }
+    const upstream = net.connect({ host: target, port: Number(portText ?? 443) }, () => {
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(client).pipe(upstream);
+    });
+    sockets.add(upstream);
+    upstream.once("close", () => (sockets.delete(upstream), client.destroy()));
+    upstream.on("error", () => client.destroy());
+    client.on("error", () => upstream.destroy());
+  });
+  await new Promise<void>((ok) => server.listen(0, host, ok));
+  return {
+    url: `http://${host}:${(server.address() as net.AddressInfo).port}`,
+    tunnels,
+    async stop() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    },
+  };
+}

@@ -36,7 +36,7 @@ import { start as startAlb, type AlbStandIn, type Rule } from "../standins/alb.j
 import { start as startBedrock, type BedrockFake } from "../standins/bedrock.js";
 import { start as startOidc, type OidcStandIn, type OidcUser } from "../standins/oidc.js";
 import { testCa, type TestCa } from "../standins/tls.js";
-import { startMoto, startPostgres, startRedis, type Moto, type Postgres, type Redis } from "./infra.js";
+import { startMoto, startNameProxy, startPostgres, startRedis, type Moto, type Postgres, type Redis } from "./infra.js";
 import { invokeBundle, provideRuntimeSdk } from "./lambda.js";
 
 /** The auth modes of the issue: P = oauth2-proxy + Cognito, E = native OIDC + Entra, C = native OIDC + Cognito. */
@@ -232,6 +232,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     stops.push(() => ca.cleanup());
 
     // Identity provider.
+    const idpHost = cognitoDomainHost ?? "login.microsoftonline.com";
     const client = synth.resources("aws_cognito_user_pool_client")[0]?.[1];
     const adminEmail = env.auth.admin!.email;
     const idp = await startOidc({
@@ -249,9 +250,14 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       tls: { key: ca.key, cert: ca.cert },
       host: IDP_IP,
       port: 443,
-      hostname: IDP_IP,
+      // Cognito serves sign-in and LOGOUT on the hosted-UI domain, Entra on login.microsoftonline.com:
+      // the stand-in serves everything on that one host, so its session cookie is the one logout ends.
+      hostname: idpHost,
     });
     stops.push(() => idp.stop());
+    // DNS for the processes: the IdP's real hostname through an HTTPS proxy (see startNameProxy).
+    const names = await startNameProxy(AWS_IP, { [idpHost]: IDP_IP });
+    stops.push(() => names.stop());
 
     // AWS: moto (S3, Secrets Manager) and the Bedrock stand-in.
     const moto = await startMoto(manifest, AWS_IP);
@@ -323,8 +329,9 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       namespace: `owui-${env.name}.internal`,
       discovery: ips,
       endpoints: [
-        { from: `https://cognito-idp.${env.region}.amazonaws.com`, to: `https://${IDP_IP}`, reason: "the Cognito user pool's issuer is the IdP stand-in" },
-        { from: "https://login.microsoftonline.com", to: `https://${IDP_IP}`, reason: "Entra ID's issuer is the IdP stand-in" },
+        // The stand-in (oidc-provider) keeps authorization and logout on its issuer's host; Cognito keeps
+        // them on the hosted-UI domain, so that domain is the stand-in's issuer host. Entra needs nothing.
+        ...(cognitoDomainHost ? [{ from: `https://cognito-idp.${env.region}.amazonaws.com`, to: `https://${cognitoDomainHost}`, reason: "the user pool's issuer is served on the hosted-UI domain by the IdP stand-in" }] : []),
         // The ALB's nodes sit in the public subnets (oauth2-proxy's TRUSTED_PROXY_IPS); here the ALB is one address.
         { from: env.network.publicSubnetCidrs.join(","), to: `${ALB_IP}/32`, reason: "the ALB's subnets: the ALB stand-in's address" },
       ],
@@ -345,6 +352,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
           .filter(([k]) => k !== "PATH_PREPEND")
           .map(([name, value]) => ({ name, value, reason: "uvx installs the MCP servers from the installer's pinned cache (the image's uvx fetches them from PyPI at start)", containers: ["mcpo"] })),
         ...Object.entries(ca.env).map(([name, value]) => ({ name, value, reason: "trust the test CA of the ALB and IdP stand-ins (the deployed images trust public CAs)" })),
+        { name: "HTTPS_PROXY", value: names.url, reason: "the internet's DNS for the IdP's hostname: an HTTPS proxy that tunnels it to the IdP stand-in (and nothing else)" },
+        { name: "https_proxy", value: names.url, reason: "the same, for clients that read only the lower-case name" },
         { name: "AWS_ACCESS_KEY_ID", value: "testing", reason: "the task role's credentials (ECS provides them through the container credentials endpoint)" },
         { name: "AWS_SECRET_ACCESS_KEY", value: "testing", reason: "the task role's credentials" },
         { name: "AWS_ENDPOINT_URL_S3", value: moto.url, reason: "S3 is moto", containers: ["litellm"] },
@@ -398,7 +407,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
 
     const chromiumArgs = [
       ...ca.chromiumArgs,
-      `--host-resolver-rules=MAP ${hostname} ${ALB_IP}${cognitoDomainHost ? `, MAP ${cognitoDomainHost} ${IDP_IP}` : ""}, MAP login.microsoftonline.com ${IDP_IP}`,
+      `--host-resolver-rules=MAP ${hostname} ${ALB_IP}, MAP ${idpHost} ${IDP_IP}`,
     ];
     return {
       mode: opts.mode,
@@ -504,18 +513,21 @@ async function setUpProvisioning(args: {
   const queue = synth.resources("aws_sqs_queue").find(([n]) => /provisioning_queue_/.test(n))?.[1];
   if (!queue) throw new Error("the stack has provisioning functions but no provisioning queue");
   const { QueueUrl } = await sqs<{ QueueUrl: string }>(moto.url, env.region, "CreateQueue", { QueueName: String(queue.name) });
-  // The SCIM token secret (SCIM path), filled with the same fixture Open WebUI reads.
-  for (const [, s] of synth.resources("aws_secretsmanager_secret")) {
+  // The SCIM token secret (SCIM path), filled with the same fixture Open WebUI reads; the functions
+  // get moto's ARN for it (Secrets Manager appends its own random suffix).
+  const secretArns = new Map<string, string>();
+  for (const [logical, s] of synth.resources("aws_secretsmanager_secret")) {
     const name = String(s.name);
     if (name.endsWith("/openwebui/scim-token") && args.secretValues[name]) {
-      await args.sm.send(new CreateSecretCommand({ Name: name, SecretString: args.secretValues[name] }));
+      const created = await args.sm.send(new CreateSecretCommand({ Name: name, SecretString: args.secretValues[name] }));
+      secretArns.set(`aws_secretsmanager_secret.${logical}.arn`, created.ARN!);
     }
   }
   const envOf = (f: Record<string, any>): Record<string, string> => {
     const vars = (f.environment?.variables ?? {}) as Record<string, string>;
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(vars)) {
-      let value = String(evaluateTemplate(String(v), (a) => (a.endsWith(".url") && a.startsWith("aws_sqs_queue.") ? QueueUrl : (ref(a) ?? `<${a}>`))));
+      let value = String(evaluateTemplate(String(v), (a) => (a.endsWith(".url") && a.startsWith("aws_sqs_queue.") ? QueueUrl : (secretArns.get(a) ?? ref(a) ?? `<${a}>`))));
       value = value.replace(new RegExp(`\\b([a-z][a-z0-9-]*)\\.owui-${env.name}\\.internal\\b`, "g"), (w, svc: string) => args.discovery[svc] ?? w);
       out[k] = value;
     }

@@ -174,6 +174,9 @@ function proxiedOpenWebUi(refs: AuthRefs): ContainerAuth {
       ENABLE_LOGIN_FORM: "false",
       // Trusted-header sign-in goes through /api/v1/auths/signin, which needs password auth on.
       ENABLE_PASSWORD_AUTH: "true",
+      // Every request must carry the proxy's cookie, so an API client's `sk-` key never reaches
+      // Open WebUI (the proxy answers with a sign-in); keys stay off (README "API keys").
+      ENABLE_API_KEYS: "false",
     },
     secrets: {},
   };
@@ -193,6 +196,9 @@ function oidcOpenWebUi(auth: Extract<AuthConfig, { mode: "oidc" }>, refs: AuthRe
     ENABLE_SIGNUP: "false",
     ENABLE_PASSWORD_AUTH: "false",
     DEFAULT_USER_ROLE: "user",
+    // Users may create `sk-` keys for API clients (scripts, IDE plugins): they reach Open WebUI
+    // through the ALB with the key alone, as the e2e suite proves (scenario 8).
+    ENABLE_API_KEYS: "true",
   };
   const secrets: Secrets = {};
   if (auth.idp === "entra") {
