@@ -13,7 +13,8 @@ const REFERENCE_SUFFIXES = ["_ID", "_ARN", "_NAME", "_URL_PATH", "_HEADER", "_FI
 /** True when `name` contains a secret-ish word (PASSWORD, SECRET, TOKEN, KEY, …) as one of its `_` segments. */
 export function looksSecret(name: string): boolean {
   const upper = name.toUpperCase();
-  if (upper.startsWith("ENABLE_") || upper.startsWith("DISABLE_")) return false;
+  // Switches: ENABLE_API_KEYS, Open WebUI's USER_PERMISSIONS_FEATURES_API_KEYS (a role permission).
+  if (upper.startsWith("ENABLE_") || upper.startsWith("DISABLE_") || upper.startsWith("USER_PERMISSIONS_")) return false;
   if (REFERENCE_SUFFIXES.some((s) => upper.endsWith(s))) return false;
   return upper.split(/[_\W]+/).some((segment) => SECRET_WORDS.has(segment));
 }

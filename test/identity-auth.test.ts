@@ -384,6 +384,7 @@ describe.each([
       ENABLE_SIGNUP: "false",
       ENABLE_PASSWORD_AUTH: "false",
       ENABLE_API_KEYS: "true",
+      USER_PERMISSIONS_FEATURES_API_KEYS: "true",
       DEFAULT_USER_ROLE: "pending",
       ENABLE_OAUTH_ROLE_MANAGEMENT: "true",
       OAUTH_ROLES_CLAIM: "roles",
@@ -468,6 +469,7 @@ describe("native OIDC + Entra ID with literal ids, no role mapping, no SCIM", ()
       ENABLE_SIGNUP: "false",
       ENABLE_PASSWORD_AUTH: "false",
       ENABLE_API_KEYS: "true",
+      USER_PERMISSIONS_FEATURES_API_KEYS: "true",
       DEFAULT_USER_ROLE: "user",
     });
     expect(authSecrets(env, c)).toEqual({ OAUTH_CLIENT_SECRET: secretArn(s, "identity_entra-client-secret"), WEBUI_ADMIN_PASSWORD: secretArn(s, "identity_admin-password") });
@@ -507,6 +509,7 @@ describe.each([
       ENABLE_SIGNUP: "false",
       ENABLE_PASSWORD_AUTH: "false",
       ENABLE_API_KEYS: "true",
+      USER_PERMISSIONS_FEATURES_API_KEYS: "true",
       DEFAULT_USER_ROLE: "user",
       ENABLE_SCIM: "true",
       SCIM_ENABLED: "true",

@@ -199,6 +199,8 @@ function oidcOpenWebUi(auth: Extract<AuthConfig, { mode: "oidc" }>, refs: AuthRe
     // Users may create `sk-` keys for API clients (scripts, IDE plugins): they reach Open WebUI
     // through the ALB with the key alone, as the e2e suite proves (scenario 8).
     ENABLE_API_KEYS: "true",
+    // …and role `user` may create them (v0.10.2 checks the `features.api_keys` permission too).
+    USER_PERMISSIONS_FEATURES_API_KEYS: "true",
   };
   const secrets: Secrets = {};
   if (auth.idp === "entra") {
