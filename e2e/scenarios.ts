@@ -348,3 +348,92 @@ export async function scenario9HealthChecks(world: World): Promise<void> {
     await c.waitHealthy(180_000);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 10: two Open WebUI replicas with the prod config (one PostgreSQL with pgvector, Redis).
+// ---------------------------------------------------------------------------------------------
+
+/** Open WebUI's API on one replica directly (its task address), with a user's JWT. */
+async function onReplica<T>(world: World, replica: number, token: string, path: string, init: { method?: string; body?: unknown; form?: FormData } = {}): Promise<{ status: number; body: T }> {
+  const task = world.openwebui[replica]!;
+  const res = await fetch(`${task.containers.openwebui!.url}${path}`, {
+    method: init.method ?? "GET",
+    headers: { authorization: `Bearer ${token}`, ...(init.body !== undefined ? { "content-type": "application/json" } : {}) },
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    ...(init.form ? { body: init.form } : {}),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body: body as T };
+}
+
+/**
+ * The page's socket goes to one replica and its API calls to the other: the ALB routes `/ws/*` to
+ * replica B (a test-only listener rule; a real ALB may put any request on any replica), everything
+ * else to replica A. The reply streams back over the socket only if Redis carries the events.
+ */
+export async function scenario10SocketAcrossReplicas(world: World): Promise<void> {
+  if (world.openwebui.length < 2) throw new Error("scenario 10 needs two Open WebUI replicas");
+  const [a, b] = world.openwebui;
+  const listener = world.synth.resources("aws_lb_target_group")[0]![0];
+  const port = world.openwebui[0]!.containers.openwebui!.port!;
+  world.alb.setTarget("e2e-replica-b", { host: b!.ip, port });
+  world.alb.setTarget(listener, { host: a!.ip, port });
+  world.alb.setRules([{ priority: 1, conditions: { pathPattern: ["/ws/*"] }, action: { type: "forward", targetGroup: "e2e-replica-b" } }]);
+  try {
+    const s = await signInAs(world, newAccount(world));
+    try {
+      const page = s.person.page;
+      const question = `Across replicas ${Date.now()}?`;
+      const input = page.locator("#chat-input");
+      await input.waitFor({ timeout: 60_000 });
+      await input.click();
+      await page.keyboard.type(question);
+      await page.keyboard.press("Enter");
+      await page.waitForFunction((q) => document.body.innerText.includes(`: ${q}`), question, { timeout: 120_000 });
+      const socketRequests = world.alb.log.filter((e) => e.path.startsWith("/ws/") && e.targetGroup === "e2e-replica-b");
+      expect(socketRequests.length, "the page's socket went to replica B").toBeGreaterThan(0);
+
+      // The chat written through replica A is read back from replica B.
+      const token = (await page.evaluate(() => localStorage.getItem("token")))!;
+      const chats = await onReplica<{ id: string; title: string }[]>(world, 1, token, "/api/v1/chats/");
+      expect(chats.status).toBe(200);
+      expect(chats.body.length, "replica B sees the chat replica A stored").toBeGreaterThan(0);
+      const chat = await onReplica<{ chat: { messages?: { content: string }[]; history?: { messages: Record<string, { content: string }> } } }>(world, 1, token, `/api/v1/chats/${chats.body[0]!.id}`);
+      expect(JSON.stringify(chat.body)).toContain(question);
+    } finally {
+      await s.person.close();
+    }
+  } finally {
+    world.alb.setRules(world.listenerRules);
+  }
+}
+
+/** A file uploaded through replica A is embedded (Bedrock through LiteLLM) into pgvector and found from replica B. */
+export async function scenario10RetrievalAcrossReplicas(world: World): Promise<void> {
+  expect(world.env.services.openwebui.retrieval.vectorDb).toBe("pgvector");
+  const s = await signInAs(world, newAccount(world));
+  try {
+    const token = (await s.person.page.evaluate(() => localStorage.getItem("token")))!;
+    const marker = `zephyr-${Date.now()}`;
+    const form = new FormData();
+    form.append("file", new Blob([`Project ${marker}: the launch code is seven four one. Other text about gardens and tea.`], { type: "text/plain" }), `${marker}.txt`);
+    const embedsBefore = world.bedrock.requests.filter((r) => r.modelId?.includes("embed")).length;
+    const uploaded = await onReplica<{ id: string }>(world, 0, token, "/api/v1/files/?process=true&process_in_background=false", { method: "POST", form });
+    expect(uploaded.status, JSON.stringify(uploaded.body)).toBe(200);
+    const embeds = world.bedrock.requests.filter((r) => r.modelId?.includes("embed")).length - embedsBefore;
+    expect(embeds, "the document was embedded by the Bedrock embedding model through LiteLLM").toBeGreaterThan(0);
+    const rows = world.postgres.psql("SELECT count(*) FROM document_chunk", "openwebui");
+    expect(Number(rows), "vectors are rows in Aurora's pgvector table").toBeGreaterThan(0);
+    const found = await onReplica<{ documents: string[][] }>(world, 1, token, "/api/v1/retrieval/query/doc", { method: "POST", body: { collection_name: `file-${uploaded.body.id}`, query: "What is the launch code?", k: 2 } });
+    expect(found.status, JSON.stringify(found.body).slice(0, 300)).toBe(200);
+    expect(JSON.stringify(found.body.documents)).toContain(marker);
+  } finally {
+    await s.person.close();
+  }
+}

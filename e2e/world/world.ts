@@ -94,6 +94,8 @@ export interface World {
   readonly secretValues: Readonly<Record<string, string>>;
   /** The configured administrator's email. */
   readonly adminEmail: string;
+  /** The stack's listener rules, as the ALB stand-in was started with them. */
+  readonly listenerRules: readonly Rule[];
   /** Chromium flags that route the deployed hostnames here and trust the test CA. */
   readonly chromiumArgs: readonly string[];
   /**
@@ -430,6 +432,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       adminEmail,
       chromiumArgs,
       ...(provisioning ? { provisioning } : {}),
+      listenerRules: listener.rules,
       startOpenWebUi,
       stop: stopAll,
     };
