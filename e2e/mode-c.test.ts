@@ -22,4 +22,5 @@ describe("mode C: native OIDC + Cognito", () => {
   it("6: sign-out ends Open WebUI's and the IdP's sessions; the next visit asks for a login", async () => S.scenario6SignOut(world));
   it("7: a user sees the mcpo tools and calls one", async () => S.scenario7UserCallsTool(world));
   it("8: an Open WebUI API key works through the ALB", async () => void (await S.scenario8ApiKey(world)));
+  it("the hand-written Open WebUI fake of the provisioning tests answers every request they send as the real Open WebUI does", async () => S.crossCheckScimFake(world));
 });

@@ -437,3 +437,79 @@ export async function scenario10RetrievalAcrossReplicas(world: World): Promise<v
     await s.person.close();
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The hand-written Open WebUI fake (test/fakes/openwebui-scim.ts) against the real Open WebUI.
+// ---------------------------------------------------------------------------------------------
+
+interface Answer {
+  status: number;
+  /** The body fields the provisioning worker reads (functions/provisioning/src/scim.ts, trusted-header.ts). */
+  fields: Record<string, unknown>;
+}
+
+async function ask(base: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: unknown }): Promise<Answer> {
+  const res = await fetch(`${base}${path}`, {
+    method: init.method ?? "GET",
+    redirect: "manual",
+    headers: { ...(init.body !== undefined ? { "content-type": "application/scim+json" } : {}), ...(init.headers ?? {}) },
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    json = { html: text.trimStart().toLowerCase().startsWith("<!doctype html") };
+  }
+  const fields: Record<string, unknown> = {};
+  if (typeof json.detail === "string") fields.detail = json.detail;
+  if ("totalResults" in json) fields.totalResults = json.totalResults;
+  if ("userName" in json) fields.userName = json.userName;
+  if ("id" in json) fields.hasId = typeof json.id === "string" && (json.id as string).length > 0;
+  if (Array.isArray(json.emails)) fields.email = (json.emails as { value: string }[])[0]?.value;
+  if ("active" in json) fields.active = json.active;
+  if ("html" in json) fields.html = json.html;
+  if (Array.isArray(json.detail)) fields.detailIsValidationList = true;
+  return { status: res.status, fields };
+}
+
+/**
+ * Every request the provisioning worker's tests send to the fake, sent to the fake and to the real
+ * Open WebUI of this world (configured as the stack configures it): same status, same fields read.
+ */
+export async function crossCheckScimFake(world: World): Promise<void> {
+  const { startOpenWebUiScimFake } = await import("../test/fakes/openwebui-scim.js");
+  const token = world.secretValues[`owui/${world.env.name}/openwebui/scim-token`]!;
+  const env = Object.fromEntries(world.openwebui[0]!.containers.openwebui!.def.environment.map((e) => [e.name, e.value]));
+  const fake = await startOpenWebUiScimFake({
+    token,
+    enabled: env.ENABLE_SCIM === "true",
+    ...(env.WEBUI_AUTH_TRUSTED_EMAIL_HEADER ? { trustedEmailHeader: env.WEBUI_AUTH_TRUSTED_EMAIL_HEADER } : {}),
+    passwordAuth: env.ENABLE_PASSWORD_AUTH !== "false",
+    defaultUserRole: (env.DEFAULT_USER_ROLE as "user" | "pending") ?? "pending",
+  });
+  try {
+    const real = world.openwebui[0]!.containers.openwebui!.url!;
+    const email = `cross-${Date.now()}@oremuslabs.app`;
+    const user = (e: string, active = true) => ({ schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], userName: e, displayName: "Cross Check", emails: [{ value: e, primary: true }], active, name: { formatted: "Cross Check" } });
+    const bearer = { authorization: `Bearer ${token}` };
+    const requests: [string, string, { method?: string; headers?: Record<string, string>; body?: unknown }][] = [
+      ["create", "/api/v1/scim/v2/Users", { method: "POST", headers: bearer, body: user(email) }],
+      ["duplicate", "/api/v1/scim/v2/Users", { method: "POST", headers: bearer, body: user(email) }],
+      ["lookup found", `/api/v1/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${email}"`)}`, { headers: bearer }],
+      ["lookup absent", `/api/v1/scim/v2/Users?filter=${encodeURIComponent('userName eq "nobody-here@oremuslabs.app"')}`, { headers: bearer }],
+      ["wrong token", "/api/v1/scim/v2/Users", { method: "POST", headers: { authorization: "Bearer not-the-token" }, body: user(`other-${email}`) }],
+      ["no token", "/api/v1/scim/v2/Users", { method: "POST", body: user(`other2-${email}`) }],
+      ["inactive", "/api/v1/scim/v2/Users", { method: "POST", headers: bearer, body: user(`pending-${email}`, false) }],
+      ["invalid body", "/api/v1/scim/v2/Users", { method: "POST", headers: bearer, body: { schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], displayName: "no userName" } }],
+      ["trusted-header sign-in", "/api/v1/auths/signin", { method: "POST", headers: { "content-type": "application/json", "X-Forwarded-Email": `third-${email}` }, body: { email: `third-${email}`, password: "" } }],
+    ];
+    for (const [what, path, init] of requests) {
+      const [r, f] = [await ask(real, path, init), await ask(fake.origin, path, init)];
+      expect({ what, ...f }, `the fake answers "${what}" as Open WebUI ${world.manifest.components.openwebui.version} does`).toEqual({ what, ...r });
+    }
+  } finally {
+    await fake.close();
+  }
+}

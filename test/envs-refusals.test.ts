@@ -13,20 +13,8 @@ import { DERIVED_NAMES, MAX_ENV_NAME_LENGTH } from "../lib/naming.js";
 import { accountProblems, checkEnvironments, crossEnvProblems } from "../envs/cross-env.js";
 import { ACCOUNT_STACKS, ENVIRONMENTS } from "../envs/index.js";
 import { defineAccount, defineBootstrap, parseEnv, type AccountConfig, type AccountInput, type EnvConfig } from "../envs/schema.js";
-import { baseEnvInput, followRename, synthPlatform } from "./support/synth.js";
+import { baseEnvInput, followRename, refusal, synthPlatform } from "./support/synth.js";
 
-/** Parses a variant of the base env and returns the error text, failing if it parses. */
-function refusal(patch: (raw: any) => void): string {
-  const raw = structuredClone(baseEnvInput()) as any;
-  patch(raw);
-  try {
-    parseEnv(followRename(raw));
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigErrors);
-    return (err as Error).message;
-  }
-  throw new Error("config was accepted but should have been refused");
-}
 
 function accepted(patch: (raw: any) => void): EnvConfig {
   const raw = structuredClone(baseEnvInput()) as any;

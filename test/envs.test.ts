@@ -1,24 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ConfigErrors } from "../lib/errors.js";
 import { defineBootstrap, parseEnv } from "../envs/schema.js";
 import { nonprod } from "../envs/nonprod.js";
 import { prod } from "../envs/prod.js";
 import { sandbox } from "../envs/sandbox.js";
 import { ENVIRONMENTS } from "../envs/index.js";
-import { baseEnvInput, followRename } from "./support/synth.js";
+import { baseEnvInput, refusal } from "./support/synth.js";
 
-/** Parses a variant of the base env and returns the error text, failing if it parses. */
-function refusal(patch: (raw: any) => void): string {
-  const raw = structuredClone(baseEnvInput()) as any;
-  patch(raw);
-  try {
-    parseEnv(followRename(raw));
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigErrors);
-    return (err as Error).message;
-  }
-  throw new Error("config was accepted but should have been refused");
-}
 
 describe("env configs", () => {
   it("nonprod has 2 AZs and a single NAT; prod has 3 AZs and one NAT per AZ", () => {

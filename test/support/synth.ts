@@ -14,6 +14,7 @@ import { Network } from "../../modules/network/index.js";
 import { Security } from "../../modules/security/index.js";
 import type { App } from "cdktf";
 import { parseEnv, type EnvConfig, type EnvInput } from "../../envs/schema.js";
+import { ConfigErrors } from "../../lib/errors.js";
 import { nonprod } from "../../envs/nonprod.js";
 import { prod } from "../../envs/prod.js";
 import { sandbox } from "../../envs/sandbox.js";
@@ -311,4 +312,18 @@ export function intendedServiceGroupRules(env: EnvConfig, albTargetPort: number)
     // The provisioning layer's worker and reconciler (Cognito envs): Open WebUI's SCIM API on 8080.
     ...("provisioning" in env.auth && env.auth.provisioning.enabled ? ["client-provisioning out tcp/443-443 0.0.0.0/0", ...path("client-provisioning", "service-openwebui", 8080)] : []),
   ].sort();
+}
+
+/** Parses a variant of the base env and returns the error text, failing the test if it parses. */
+export function refusal(patch: (raw: any) => void): string {
+  const raw = structuredClone(baseEnvInput()) as any;
+  patch(raw);
+  try {
+    parseEnv(followRename(raw));
+  } catch (err) {
+    // Anything but the typed refusal (a plain Error, a crash) fails the test as it is.
+    if (!(err instanceof ConfigErrors)) throw err;
+    return err.message;
+  }
+  throw new Error("config was accepted but should have been refused");
 }
