@@ -76,7 +76,18 @@ describe("diff", () => {
   });
 
   it("documents each kind of substitution", () => {
-    expect(SUBSTITUTION_TABLE.map((r) => r.kind)).toEqual(["reference", "discovery", "endpoint", "bind", "secret", "path", "program", "extra"]);
+    expect(SUBSTITUTION_TABLE.map((r) => r.kind)).toEqual(["reference", "discovery", "endpoint", "bind", "secret", "path", "program", "omit", "extra"]);
+  });
+
+  it("leaves out an omitted variable only with a reason, and only for the containers named", () => {
+    const name = ow.secrets[0]?.name ?? ow.environment[0]!.name;
+    const omitted = launchEnvOf(ow, { ...subs, omitEnv: [{ name, reason: "a dependency that cannot run here", containers: [ow.name] }] });
+    expect(omitted[name]).toBeUndefined();
+    expect(diff(omitted, ow, { ...subs, omitEnv: [{ name, reason: "a dependency that cannot run here" }] })).toEqual([]);
+    // The same launch judged without the omission: the variable is reported missing.
+    expect(diff(omitted, ow, subs).map((d) => [d.name, d.kind])).toContainEqual([name, "removed"]);
+    expect(launchEnvOf(ow, { ...subs, omitEnv: [{ name, reason: "elsewhere only", containers: ["another-container"] }] })[name]).toBeDefined();
+    expect(() => launchEnvOf(ow, { ...subs, omitEnv: [{ name, reason: " " }] })).toThrow(/no reason/);
   });
 });
 
