@@ -513,3 +513,29 @@ export async function crossCheckScimFake(world: World): Promise<void> {
     await fake.close();
   }
 }
+
+/**
+ * The upgrade from the previous pin: the old replicas serve the old release on the schema its own
+ * migration task made; the migration task at the new image runs only after the last old replica
+ * stopped, no new replica starts before it finished, the schema ends at the new release's Alembic
+ * heads, and a person then signs in and chats on the upgraded replicas.
+ */
+export async function scenario10UpgradeFromPreviousPin(world: World): Promise<void> {
+  const old = world.openwebui[0]!.containers.openwebui!;
+  const oldVersion = await fetch(`${old.url}/api/version`).then((r) => r.json() as Promise<{ version: string }>);
+  expect(old.def.image.endsWith(`:v${oldVersion.version}`), `the old replicas run ${old.def.image}`).toBe(true);
+  expect(oldVersion.version).not.toBe(world.manifest.components.openwebui.version);
+  const before = world.postgres.psql("SELECT string_agg(version_num, ',' ORDER BY version_num) FROM alembic_version", "openwebui");
+  const up = await world.upgradeOpenWebUi();
+  expect(up.verdict.migration).toBe("ok");
+  expect(up.verdict.current).toEqual(up.verdict.heads);
+  expect(up.verdict.current.join(",")).not.toBe(before);
+  expect(world.postgres.psql("SELECT string_agg(version_num, ',' ORDER BY version_num) FROM alembic_version", "openwebui")).toBe([...up.verdict.heads].sort().join(","));
+  expect(up.migrationStartedAt, "no old replica serves while the schema changes").toBeGreaterThanOrEqual(up.lastOldStoppedAt);
+  expect(up.firstNewStartedAt, "no new replica serves an unmigrated schema").toBeGreaterThanOrEqual(up.migrationEndedAt);
+  for (const t of world.openwebui) {
+    const v = await fetch(`${t.containers.openwebui!.url}/api/version`).then((r) => r.json() as Promise<{ version: string }>);
+    expect(v.version).toBe(world.manifest.components.openwebui.version);
+  }
+  await scenario1NewUserChats(world);
+}

@@ -53,7 +53,10 @@ export async function submitIdpLogin(page: Page, user: Pick<OidcUser, "email" | 
 export async function signIn(world: Pick<World, "appUrl" | "mode" | "env">, page: Page, user: Pick<OidcUser, "email" | "password">): Promise<void> {
   await page.goto(world.appUrl, { waitUntil: "domcontentloaded" });
   if (world.mode !== "P") {
-    const button = page.locator("button, a").filter({ hasText: new RegExp(`Continue with|${world.env.auth.idp === "entra" ? "Microsoft" : "SSO|OIDC|Cognito"}`, "i") }).first();
+    // Older releases (the upgrade scenario's 0.6.41) open on an onboarding page while no user exists.
+    const onboarding = page.getByText("Get started", { exact: true });
+    if (await onboarding.isVisible({ timeout: 5_000 }).catch(() => false)) await onboarding.click();
+    const button = page.locator("button:visible, a:visible").filter({ hasText: new RegExp(`Continue with|${world.env.auth.idp === "entra" ? "Microsoft" : "SSO|OIDC|Cognito"}`, "i") }).first();
     await button.waitFor({ timeout: 60_000 });
     await button.click();
   }

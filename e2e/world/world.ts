@@ -66,6 +66,8 @@ export interface WorldOptions {
   readonly env?: EnvConfig;
   /** Open WebUI tasks to start (the ALB targets the first). @default 1 */
   readonly openwebuiReplicas?: number;
+  /** The Open WebUI image the world starts with (default: the stack's); e.g. the previous pin, to upgrade from. */
+  readonly openwebuiImage?: string;
   /** Users the IdP knows from the start. */
   readonly users?: readonly OidcUser[];
   /** Where logs go. @default a temp dir */
@@ -104,6 +106,12 @@ export interface World {
    * provisioning.
    */
   readonly provisioning?: Provisioning;
+  /**
+   * The upgrade gate's sequence (functions/openwebui-upgrade) to the stack's own image: every
+   * Open WebUI replica stopped, then the migration task at the new image, then as many replicas
+   * of the new image. Resolves with the migration task's verdict line and timestamps.
+   */
+  upgradeOpenWebUi(): Promise<{ verdict: { migration: string; current: string[]; heads: string[] }; lastOldStoppedAt: number; migrationStartedAt: number; migrationEndedAt: number; firstNewStartedAt: number }>;
   /** Starts one more Open WebUI task (same definitions), e.g. a second replica. */
   startOpenWebUi(overrides?: { image?: string; environment?: Record<string, string> }): Promise<Task>;
   stop(): Promise<void>;
@@ -347,9 +355,6 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         },
       ],
       extraEnv: [
-        ...Object.entries((manifest.components.openwebui as { env?: Record<string, string> }).env ?? {})
-          .filter(([k]) => !defs.openwebui!.some((d) => d.environment.some((e) => e.name === k)))
-          .map(([name, value]) => ({ name, value, reason: "where the PyPI package keeps what the image keeps at /app/build (its Dockerfile's FRONTEND_BUILD_DIR), and the flag its `open-webui` entry point sets", containers: ["openwebui"] })),
         ...Object.entries((manifest.components.mcpo as { env?: Record<string, string> }).env ?? {})
           .filter(([k]) => k !== "PATH_PREPEND")
           .map(([name, value]) => ({ name, value, reason: "uvx installs the MCP servers from the installer's pinned cache (the image's uvx fetches them from PyPI at start)", containers: ["mcpo"] })),
@@ -368,8 +373,21 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       mkdirSync(d, { recursive: true });
       return d;
     };
-    const launch = (service: string, ip: string, containerDefs: ContainerDefinition[], tag = service) =>
-      startTask({ envName: env.name, service, containerDefs, manifest, substitutions: { ...shared, taskIp: ip, taskDir: taskDir(tag) }, logDir });
+    // Which installed Open WebUI plays an image: the pinned one, or the previous pin (upgrade scenario).
+    const owuiManifest = (image: string | undefined): Manifest => {
+      const previous = (manifest.components as Record<string, any>)["openwebui-previous"] as Manifest["components"]["openwebui"] | undefined;
+      if (!image || !previous || !image.endsWith(`:v${previous.version}`)) return manifest;
+      const frontend = join(previous.venv, "lib", "python3.11", "site-packages", "open_webui", "frontend");
+      return { ...manifest, components: { ...manifest.components, openwebui: { ...previous, env: { FROM_INIT_PY: "true", FRONTEND_BUILD_DIR: frontend } } } } as Manifest;
+    };
+    const owuiExtras = (m: Manifest) =>
+      Object.entries((m.components.openwebui as { env?: Record<string, string> }).env ?? {})
+        .filter(([k]) => !defs.openwebui!.some((d) => d.environment.some((e) => e.name === k)))
+        .map(([name, value]) => ({ name, value, reason: "where the PyPI package keeps what the image keeps at /app/build (its Dockerfile's FRONTEND_BUILD_DIR), and the flag its `open-webui` entry point sets", containers: ["openwebui"] }));
+    const launch = (service: string, ip: string, containerDefs: ContainerDefinition[], tag = service) => {
+      const m = owuiManifest(containerDefs.find((d) => d.name === "openwebui")?.image);
+      return startTask({ envName: env.name, service, containerDefs, manifest: m, substitutions: { ...shared, manifest: m, extraEnv: [...owuiExtras(m), ...shared.extraEnv], taskIp: ip, taskDir: taskDir(tag) }, logDir });
+    };
 
     // The three services start together, as ECS starts them; none needs another to start.
     const [mcpo, litellm] = await Promise.all([launch("mcpo", ips.mcpo, defs.mcpo!), launch("litellm", ips.litellm, defs.litellm!)]);
@@ -378,11 +396,11 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
 
     // Open WebUI's replicas run with ENABLE_DB_MIGRATIONS=false: the upgrade gate runs the stack's
     // migration task first (functions/openwebui-upgrade); here it runs as the same task definition.
-    await runMigrationTask(defs, launch);
+    await runMigrationTask(defs, launch, opts.openwebuiImage);
 
     const openwebui: Task[] = [];
     let replica = 0;
-    const startOpenWebUi = async (o: { image?: string; environment?: Record<string, string> } = {}) => {
+    const startOpenWebUi = async (o: { image?: string; environment?: Record<string, string> } = { ...(opts.openwebuiImage ? { image: opts.openwebuiImage } : {}) }) => {
       const ip = replica === 0 ? ips.openwebui : allocateTaskIp();
       const containerDefs = defs.openwebui!.map((d) =>
         d.name === "openwebui" && (o.image || o.environment)
@@ -433,6 +451,20 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       chromiumArgs,
       ...(provisioning ? { provisioning } : {}),
       listenerRules: listener.rules,
+      async upgradeOpenWebUi() {
+        const n = openwebui.length;
+        for (const t of openwebui.splice(0)) await t.stop();
+        const lastOldStoppedAt = Date.now();
+        const migrationStartedAt = Date.now();
+        const { log } = await runMigrationTask(defs, launch);
+        const migrationEndedAt = Date.now();
+        const line = log.split("\n").reverse().find((l) => l.startsWith('{"migration"'));
+        if (!line) throw new Error(`the migration task printed no verdict:\n${log.slice(-2000)}`);
+        for (let i = 0; i < n; i++) await startOpenWebUi({});
+        const firstNewStartedAt = Math.min(...openwebui.map((t) => t.containers.openwebui!.startedAt ?? Date.now()));
+        for (const [g, port] of Object.entries(listener.groupPorts)) alb.setTarget(g, { host: openwebui[0]!.ip, port });
+        return { verdict: JSON.parse(line), lastOldStoppedAt, migrationStartedAt, migrationEndedAt, firstNewStartedAt };
+      },
       startOpenWebUi,
       stop: stopAll,
     };
