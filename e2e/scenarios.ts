@@ -277,6 +277,33 @@ export async function scenario7UserCallsTool(world: World): Promise<void> {
     expect(denied.status, "mcpo refuses a call without its key").toBe(401);
     const called = await fetch(`${mcpoUrl}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ timezone: "UTC" }) });
     expect(called.status).toBe(200);
+
+    // The user's chat offers the tool to the model, and the model's call comes back: Open WebUI
+    // 0.10.2 calls tools natively (Converse toolConfig through LiteLLM, `tool_<operation>` names),
+    // and LiteLLM turns the model's toolUse into an OpenAI tool call. (Open WebUI executes it in its
+    // streamed UI chat; that execution is not asserted yet: see the e2e README.)
+    const tool = path.replace(/^\//, "");
+    world.bedrock.setResponder((ctx) => {
+      const offered = ctx.tools.find((t) => t.includes(tool));
+      return offered ? { toolUse: { name: offered, input: { timezone: "UTC" } } } : undefined;
+    });
+    const requestsBefore = world.bedrock.requests.length;
+    try {
+      const model = world.env.services.litellm.models[0]!.name;
+      const answer = await api<{ choices: { finish_reason: string; message: { tool_calls?: { function: { name: string; arguments: string } }[] } }[] }>(s.person.page, "/api/chat/completions", {
+        method: "POST",
+        body: { model, stream: false, tool_ids: [`server:${server}`], messages: [{ role: "user", content: "What time is it in UTC right now?" }] },
+      });
+      expect(answer.status, JSON.stringify(answer.body).slice(0, 400)).toBe(200);
+      const offered = world.bedrock.requests.slice(requestsBefore).map((r) => JSON.stringify(r.body));
+      expect(offered.some((b) => b.includes(`"name":"tool_${tool}`)), "the mcpo tool was offered to the model (Converse toolConfig)").toBe(true);
+      const call = answer.body.choices[0]!;
+      expect(call.finish_reason).toBe("tool_calls");
+      expect(call.message.tool_calls?.[0]?.function.name).toMatch(new RegExp(`^tool_${tool}`));
+      expect(JSON.parse(call.message.tool_calls![0]!.function.arguments)).toEqual({ timezone: "UTC" });
+    } finally {
+      world.bedrock.setResponder(undefined);
+    }
   } finally {
     await s.person.close();
   }
