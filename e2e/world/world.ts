@@ -17,7 +17,7 @@
  * URLs are exactly the deployed ones.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -289,7 +289,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     const postgres = await startPostgres(manifest, { pgvector: env.services.openwebui.retrieval.vectorDb === "pgvector", tls: { key: ca.key, cert: ca.cert, caFile: ca.caCertPath } });
     stops.push(() => postgres.stop());
     const secretValues: Record<string, string> = {};
-    await runDbBootstrap({ synth, env, postgres, sm, ref, secretValues });
+    await runDbBootstrap({ synth, env, postgres, sm, motoUrl: moto.url, secretValues });
 
     // Redis.
     let redis: Redis | undefined;
@@ -480,7 +480,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
  * the cluster's superuser (Aurora's master is `rds_superuser`, which may create the `vector`
  * extension; a plain role here could not).
  */
-async function runDbBootstrap(args: { synth: Synthesized; env: EnvConfig; postgres: Postgres; sm: SecretsManagerClient; ref: (a: string) => string | undefined; secretValues: Record<string, string> }): Promise<void> {
+async function runDbBootstrap(args: { synth: Synthesized; env: EnvConfig; postgres: Postgres; sm: SecretsManagerClient; motoUrl: string; secretValues: Record<string, string> }): Promise<void> {
   const { synth, postgres, sm } = args;
   const invocation = synth.resource("aws_lambda_invocation", "db-bootstrap");
   // The gate's evaluator takes plain attribute references; the master secret's `[0]` index is read as part of its name.
@@ -494,40 +494,21 @@ async function runDbBootstrap(args: { synth: Synthesized; env: EnvConfig; postgr
     const created = await sm.send(new CreateSecretCommand({ Name: name, Description: "filled by db-bootstrap" }));
     services.push({ ...s, secretArn: created.ARN!, secretName: name });
   }
+  // The bundle Lambda runs, in a process of its own with the function's environment (lambda.ts).
   const bundle = bundleFunction({ pkg: "db-bootstrap", entry: "src/index.ts" });
-  const saved = { ...process.env };
-  try {
-    process.env.AWS_REGION = args.env.region;
-    process.env.AWS_ACCESS_KEY_ID = "testing";
-    process.env.AWS_SECRET_ACCESS_KEY = "testing";
-    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = String(await endpointOf(sm));
-    process.env.DB_SSL_MODE = postgres.caFile ? "verify-full" : "disable";
-    if (postgres.caFile) process.env.DB_SSL_CA_FILE = postgres.caFile;
-    const mod = (await import(`${bundle.file}?v=${Date.now()}`)) as { handler: (e: unknown) => Promise<unknown> };
-    await mod.handler({ masterSecretArn: master.ARN, host: postgres.host, port: postgres.port, services: services.map(({ secretName: _n, ...s }) => s) });
-  } finally {
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
-  }
+  provideRuntimeSdk(bundle.file, "db-bootstrap");
+  await invokeBundle(bundle.file, {
+    AWS_REGION: args.env.region,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: args.motoUrl,
+    DB_SSL_MODE: postgres.caFile ? "verify-full" : "disable",
+    ...(postgres.caFile ? { DB_SSL_CA_FILE: postgres.caFile } : {}),
+  }, { masterSecretArn: master.ARN, host: postgres.host, port: postgres.port, services: services.map(({ secretName: _n, ...s }) => s) });
   for (const s of services) {
     const v = await sm.send(new GetSecretValueCommand({ SecretId: s.secretArn }));
     args.secretValues[s.secretName] = v.SecretString!;
-    if (s.extensions?.length === undefined && s.name === "openwebui" && postgres.pgvector) {
-      // Until db-bootstrap creates extensions itself, the master does it here the same way.
-      postgres.psql("CREATE EXTENSION IF NOT EXISTS vector", s.database);
-    }
   }
-}
-
-async function endpointOf(client: { config: { endpoint?: unknown } }): Promise<string> {
-  const e = client.config.endpoint;
-  const v = typeof e === "function" ? await (e as () => Promise<{ protocol: string; hostname: string; port?: number; path: string }>)() : e;
-  const u = v as { protocol: string; hostname: string; port?: number };
-  return `${u.protocol}//${u.hostname}${u.port ? `:${u.port}` : ""}`;
-}
-
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
 }
 
 /** The stack's provisioning functions (when it has them), wired to moto and the local Open WebUI. */
