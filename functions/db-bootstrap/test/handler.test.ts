@@ -10,7 +10,7 @@ import { bundleFunction } from "../../../lib/bundle.js";
 import { FAKE_AWS_ENV } from "../../../test/fakes/aws-json.js";
 import { faults, QueryError, startElastiCacheFake, type ElastiCacheFake } from "../../../test/fakes/elasticache.js";
 import { startSecretsManagerFake, type SecretsManagerFake } from "../../../test/fakes/secrets-manager.js";
-import { acquirePgServer } from "./helpers/pg-server.js";
+import { acquirePgServer, asSuperuser, dropCreated } from "./helpers/pg-server.js";
 
 const server = acquirePgServer();
 
@@ -42,28 +42,9 @@ describe.skipIf(!server)("db-bootstrap bundled handler against PostgreSQL", () =
   let bundleBytes = 0;
   const created = { databases: [] as string[], roles: [] as string[] };
 
-  async function superuser<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-    const c = new pg.Client({ connectionString: srv.url });
-    await c.connect();
-    try {
-      return await fn(c);
-    } finally {
-      await c.end();
-    }
-  }
-
+  const superuser = <T>(fn: (c: pg.Client) => Promise<T>) => asSuperuser(srv, undefined, fn);
   /** Runs `fn` as the superuser connected to `database`. */
-  async function inDatabase<T>(database: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-    const u = new URL(srv.url);
-    u.pathname = `/${database}`;
-    const c = new pg.Client({ connectionString: u.toString() });
-    await c.connect();
-    try {
-      return await fn(c);
-    } finally {
-      await c.end();
-    }
-  }
+  const inDatabase = <T>(database: string, fn: (c: pg.Client) => Promise<T>) => asSuperuser(srv, database, fn);
 
   /** Logs in as user/password to database; resolves the client or rejects with the pg error. */
   async function login(user: string, password: string, database: string): Promise<pg.Client> {
@@ -129,13 +110,7 @@ describe.skipIf(!server)("db-bootstrap bundled handler against PostgreSQL", () =
     try {
       // Only matters when PG_TEST_URL is a shared server; a server we started is deleted anyway.
       if (process.env.PG_TEST_URL) {
-        await superuser(async (c) => {
-          for (const d of created.databases) await c.query(`DROP DATABASE IF EXISTS "${d}"`);
-          for (const r of created.roles.reverse()) {
-            await c.query(`DROP OWNED BY "${r}"`).catch(() => {});
-            await c.query(`DROP ROLE IF EXISTS "${r}"`);
-          }
-        });
+        await dropCreated(srv, created);
       }
     } finally {
       await sm?.close();

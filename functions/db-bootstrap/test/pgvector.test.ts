@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { bundleFunction } from "../../../lib/bundle.js";
 import { FAKE_AWS_ENV } from "../../../test/fakes/aws-json.js";
 import { startSecretsManagerFake, type SecretsManagerFake } from "../../../test/fakes/secrets-manager.js";
-import { acquirePgvectorServer, type PgServer } from "./helpers/pg-server.js";
+import { acquirePgvectorServer, asSuperuser, dropCreated, type PgServer } from "./helpers/pg-server.js";
 
 const found = acquirePgvectorServer();
 const server: PgServer | undefined = "url" in found ? found : undefined;
@@ -38,17 +38,7 @@ describe.skipIf(!server)(`db-bootstrap: the vector extension on a PostgreSQL wit
   let superuserMaster: string;
   const created = { databases: [] as string[], roles: [] as string[] };
 
-  async function inDatabase<T>(database: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-    const u = new URL(srv.url);
-    u.pathname = `/${database}`;
-    const c = new pg.Client({ connectionString: u.toString() });
-    await c.connect();
-    try {
-      return await fn(c);
-    } finally {
-      await c.end();
-    }
-  }
+  const inDatabase = <T>(database: string, fn: (c: pg.Client) => Promise<T>) => asSuperuser(srv, database, fn);
 
   /** openwebui (with `vector`) and litellm (without), fresh names and empty secrets. */
   function services(p: string) {
@@ -91,13 +81,7 @@ describe.skipIf(!server)(`db-bootstrap: the vector extension on a PostgreSQL wit
   afterAll(async () => {
     try {
       if (process.env.PG_VECTOR_TEST_URL) {
-        await inDatabase("postgres", async (c) => {
-          for (const d of created.databases) await c.query(`DROP DATABASE IF EXISTS "${d}"`);
-          for (const r of created.roles.reverse()) {
-            await c.query(`DROP OWNED BY "${r}"`).catch(() => {});
-            await c.query(`DROP ROLE IF EXISTS "${r}"`);
-          }
-        });
+        await dropCreated(srv, created);
       }
     } finally {
       await sm?.close();

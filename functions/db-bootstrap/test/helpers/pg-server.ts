@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import pg from "pg";
 import { REPO_ROOT } from "../../../../lib/bundle.js";
 
 export interface PgServer {
@@ -164,4 +165,28 @@ function reachableByClusterOwner(given: string): { bindir: string; cleanup: () =
     cleanup();
     throw e;
   }
+}
+
+/** Runs `fn` as the superuser, connected to `database` (default: the server URL's own). */
+export async function asSuperuser<T>(server: Pick<PgServer, "url">, database: string | undefined, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const u = new URL(server.url);
+  if (database) u.pathname = `/${database}`;
+  const c = new pg.Client({ connectionString: u.toString() });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Drops what a test created on a shared server: its databases, then its roles (newest first) with what they own. */
+export async function dropCreated(server: Pick<PgServer, "url">, created: { readonly databases: readonly string[]; readonly roles: readonly string[] }): Promise<void> {
+  await asSuperuser(server, undefined, async (c) => {
+    for (const d of created.databases) await c.query(`DROP DATABASE IF EXISTS "${d}"`);
+    for (const r of [...created.roles].reverse()) {
+      await c.query(`DROP OWNED BY "${r}"`).catch(() => {});
+      await c.query(`DROP ROLE IF EXISTS "${r}"`);
+    }
+  });
 }
