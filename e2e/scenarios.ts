@@ -3,6 +3,7 @@
  * runs the ones that apply to it. Every step asserts what a person (or an attacker) would see.
  */
 import { request as httpsRequest } from "node:https";
+import { randomUUID } from "node:crypto";
 import { expect } from "vitest";
 import { api, newPerson, signIn, type Person } from "./world/browser.js";
 import { ALB_IP, type World } from "./world/world.js";
@@ -278,35 +279,92 @@ export async function scenario7UserCallsTool(world: World): Promise<void> {
     const called = await fetch(`${mcpoUrl}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ timezone: "UTC" }) });
     expect(called.status).toBe(200);
 
-    // The user's chat offers the tool to the model, and the model's call comes back: Open WebUI
-    // 0.10.2 calls tools natively (Converse toolConfig through LiteLLM, `tool_<operation>` names),
-    // and LiteLLM turns the model's toolUse into an OpenAI tool call. (Open WebUI executes it in its
-    // streamed UI chat; that execution is not asserted yet: see the e2e README.)
+    // A chat with the tool on, as the UI sends it (a new chat: `parent_id: null`, the user message
+    // and the assistant message's id), runs Open WebUI's whole native tool loop: 0.10.2 offers the
+    // tool to the model (Converse toolConfig through LiteLLM, `tool_<operation>` names), LiteLLM
+    // turns the model's toolUse into an OpenAI tool call, Open WebUI executes it at mcpo with the
+    // configured key, sends the result back to the model, and stores the final answer in the chat.
+    // (Without a socket `session_id` the request runs synchronously; with one, the same
+    // `process_chat` runs as a background task. The tool loop is the same code.)
     const tool = path.replace(/^\//, "");
+    const toolResults: string[] = [];
     world.bedrock.setResponder((ctx) => {
+      const result = toolResultOf(ctx.body);
+      if (result !== undefined) {
+        toolResults.push(result);
+        return `The tool answered: ${result}`;
+      }
       const offered = ctx.tools.find((t) => t.includes(tool));
       return offered ? { toolUse: { name: offered, input: { timezone: "UTC" } } } : undefined;
     });
     const requestsBefore = world.bedrock.requests.length;
     try {
       const model = world.env.services.litellm.models[0]!.name;
-      const answer = await api<{ choices: { finish_reason: string; message: { tool_calls?: { function: { name: string; arguments: string } }[] } }[] }>(s.person.page, "/api/chat/completions", {
+      const userMessageId = randomUUID();
+      const assistantMessageId = randomUUID();
+      const question = "What time is it in UTC right now?";
+      const startedAt = new Date();
+      const answer = await api(s.person.page, "/api/chat/completions", {
         method: "POST",
-        body: { model, stream: false, tool_ids: [`server:${server}`], messages: [{ role: "user", content: "What time is it in UTC right now?" }] },
+        body: {
+          model,
+          stream: true,
+          tool_ids: [`server:${server}`],
+          parent_id: null,
+          id: assistantMessageId,
+          user_message: { id: userMessageId, parentId: null, childrenIds: [], role: "user", content: question, models: [model], timestamp: Math.floor(startedAt.getTime() / 1000) },
+          messages: [{ role: "user", content: question }],
+        },
       });
       expect(answer.status, JSON.stringify(answer.body).slice(0, 400)).toBe(200);
-      const offered = world.bedrock.requests.slice(requestsBefore).map((r) => JSON.stringify(r.body));
-      expect(offered.some((b) => b.includes(`"name":"tool_${tool}`)), "the mcpo tool was offered to the model (Converse toolConfig)").toBe(true);
-      const call = answer.body.choices[0]!;
-      expect(call.finish_reason).toBe("tool_calls");
-      expect(call.message.tool_calls?.[0]?.function.name).toMatch(new RegExp(`^tool_${tool}`));
-      expect(JSON.parse(call.message.tool_calls![0]!.function.arguments)).toEqual({ timezone: "UTC" });
+      const sent = world.bedrock.requests.slice(requestsBefore).map((r) => JSON.stringify(r.body));
+      expect(sent.some((b) => b.includes(`"name":"tool_${tool}`)), "the mcpo tool was offered to the model (Converse toolConfig)").toBe(true);
+
+      // mcpo's real time server answered Open WebUI's call, and the answer reached the model.
+      expect(toolResults, "the tool result came back to the model in a second Converse request").toHaveLength(1);
+      const result = JSON.parse(toolResults[0]!) as { timezone?: string; datetime?: string };
+      expect(result.timezone).toBe("UTC");
+      const toolTime = Date.parse(result.datetime ?? "");
+      expect(Math.abs(toolTime - startedAt.getTime()), `the tool's time ${result.datetime} is the time of the call`).toBeLessThan(120_000);
+
+      // The chat holds the model's final answer, built on the tool's output.
+      const chats = await api<{ id: string }[]>(s.person.page, "/api/v1/chats/");
+      expect(chats.status).toBe(200);
+      expect(chats.body, "the new chat was stored for this user").toHaveLength(1);
+      type OutputItem = { type: string; name?: string; call_id?: string; arguments?: string; output?: { text?: string }[]; content?: { type: string; text?: string }[] };
+      const chat = await api<{ chat: { history: { messages: Record<string, { role: string; done?: boolean; output?: OutputItem[] }> } } }>(s.person.page, `/api/v1/chats/${chats.body[0]!.id}`);
+      expect(chat.status).toBe(200);
+      // 0.10.2 stores the turn as output items (function_call, function_call_output, message);
+      // `content` stays empty and the UI renders the items.
+      const stored = chat.body.chat.history.messages[assistantMessageId];
+      expect(stored?.role).toBe("assistant");
+      expect(stored?.done).toBe(true);
+      const items = stored?.output ?? [];
+      expect(items.map((i) => i.type)).toEqual(["function_call", "function_call_output", "message"]);
+      const [call, output, message] = items as [OutputItem, OutputItem, OutputItem];
+      expect(call.name).toMatch(new RegExp(`^tool_${tool}`));
+      expect(JSON.parse(call.arguments ?? "")).toEqual({ timezone: "UTC" });
+      expect(output.call_id).toBe(call.call_id);
+      expect(output.output?.map((o) => o.text).join("\n")).toBe(toolResults[0]);
+      expect(message.content?.map((c) => c.text).join("")).toBe(`The tool answered: ${toolResults[0]!}`);
     } finally {
       world.bedrock.setResponder(undefined);
     }
   } finally {
     await s.person.close();
   }
+}
+
+/** The text of the toolResult blocks in a Converse request's last user message, if it carries any. */
+function toolResultOf(body: unknown): string | undefined {
+  const messages = (body as { messages?: { role: string; content?: unknown[] }[] } | undefined)?.messages ?? [];
+  const last = messages[messages.length - 1];
+  if (last?.role !== "user" || !Array.isArray(last.content)) return undefined;
+  const results = last.content.flatMap((b) => {
+    const r = (b as { toolResult?: { content?: { text?: string; json?: unknown }[] } }).toolResult;
+    return r ? (r.content ?? []).map((c) => c.text ?? JSON.stringify(c.json)) : [];
+  });
+  return results.length > 0 ? results.join("\n") : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
