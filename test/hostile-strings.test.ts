@@ -12,7 +12,6 @@
  * On top, the gate proves the two files are equivalent as a whole.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeTemplateLiteral } from "../lib/hcl.js";
 import {
@@ -24,7 +23,7 @@ import {
   SKIP_AUTH_ROUTES,
   buildHostileApp,
 } from "./fixtures/hostile-stack.js";
-import { type SynthOutput, diffStack, evaluateTemplate, parseHcl, synthHcl, synthJson, synthWithCli } from "./support/hcl-gate.js";
+import { type SynthOutput, diffStack, evaluateTemplate, parseHcl, synthHcl, synthJson, synthWithCli, terraformBinary } from "./support/hcl-gate.js";
 
 type Config = Record<string, any>;
 const ref = (address: string) => `<${address}>`;
@@ -116,9 +115,9 @@ describe("cdk.tf", () => {
     expect(text).toMatch(/type\s+= string\n/);
   });
 
-  it.runIf(existsSync("/usr/local/bin/terraform"))("parses with Terraform's own parser (terraform fmt)", () => {
+  it.runIf(terraformBinary())("parses with Terraform's own parser (terraform fmt)", () => {
     expect(() =>
-      execFileSync("/usr/local/bin/terraform", ["fmt", "-no-color", "-"], { input: hcl.stacks.hostile!.text, stdio: "pipe" }),
+      execFileSync(terraformBinary()!, ["fmt", "-no-color", "-"], { input: hcl.stacks.hostile!.text, stdio: "pipe" }),
     ).not.toThrow();
   });
 

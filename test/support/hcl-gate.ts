@@ -10,7 +10,8 @@
  * `hclOutput: true` and formats each `cdk.tf` with that very function, loaded
  * from the `cdktf-cli` package's own dependency tree. {@link synthWithCli}
  * runs the real CLI once (about 3 s) for the tests that pin the in-process path
- * to it byte for byte.
+ * to it byte for byte, and {@link synthFast} runs `pnpm synth` (scripts/synth.ts,
+ * the precompiled app in plain Node) for the same comparison.
  *
  * How it compares: {@link parseHcl} parses `cdk.tf` with HashiCorp's parser
  * (`@cdktf/hcl2json`, hclsyntax compiled to WASM). {@link normalizeJsonConfig}
@@ -18,10 +19,10 @@
  * {@link diffConfigs} compares every value exactly. See those for the rules.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { delimiter, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parse } from "@cdktf/hcl2json";
@@ -119,6 +120,37 @@ export async function synthWithCli(options: { hcl: boolean; app?: string }): Pro
   });
   return readManifest(outdir);
 }
+
+/**
+ * Runs `pnpm synth --output <tmp>`: package.json's `synth` script itself (through `sh`, with
+ * `node_modules/.bin` on PATH as pnpm puts it), without pnpm's own start-up.
+ */
+export async function synthFast(): Promise<SynthOutput> {
+  const outdir = mkdtempSync(join(tmpdir(), "hcl-gate-fast-"));
+  const script = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.synth!;
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${join(ROOT, "node_modules/.bin")}${delimiter}${process.env.PATH ?? ""}` };
+  delete env.SYNTH_HCL_OUTPUT;
+  delete env.CDKTF_OUTDIR;
+  delete env.CDKTF_CONTEXT_JSON;
+  await promisify(execFile)("sh", ["-c", `${script} --output "$1"`, "synth", outdir], { cwd: ROOT, env, maxBuffer: 64 * 1024 * 1024 });
+  return readManifest(outdir);
+}
+
+/** Every file under `dir` (relative path → bytes), for byte-for-byte comparison of two synths. */
+export function filesUnder(dir: string): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[relative(dir, p)] = readFileSync(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export { terraformBinary } from "./terraform.js";
 
 /** Parses HCL with HashiCorp's parser (hcl2json). Throws on invalid HCL. */
 export async function parseHcl(text: string, filename = "cdk.tf"): Promise<Record<string, unknown>> {

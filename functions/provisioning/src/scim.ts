@@ -25,7 +25,7 @@
  * duplicate check and the stored email agree. Redirects, non-JSON bodies and retryable statuses are
  * classified as for every path (src/http.ts).
  */
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import {
   commonFailure,
   describeNetworkError,
@@ -42,6 +42,14 @@ import {
 import { log } from "./log.js";
 
 export { describeOutcome, isDone, type CreateOutcome, type LookupOutcome } from "./http.js";
+
+/**
+ * The Secrets Manager client module loads on the first token read, not at module init: the worker's
+ * and the reconciler's cold starts (bench/README.md, `initMs`) do not pay for an SDK they use once
+ * per token TTL, and a trusted-header deployment never loads it.
+ */
+let secretsSdk: Promise<typeof import("@aws-sdk/client-secrets-manager")> | undefined;
+const loadSecretsSdk = () => (secretsSdk ??= import("@aws-sdk/client-secrets-manager"));
 
 export const SCIM_USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
 
@@ -92,7 +100,8 @@ export class SecretTokenSource implements TokenSource {
   constructor(
     private readonly secretId: string,
     private readonly ttlMs: number,
-    private readonly client: Pick<SecretsManagerClient, "send"> = new SecretsManagerClient({}),
+    /** @default - a `SecretsManagerClient` with the SDK's defaults, created on the first read */
+    private client: Pick<SecretsManagerClient, "send"> | undefined = undefined,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -113,7 +122,9 @@ export class SecretTokenSource implements TokenSource {
     this.fetches += 1;
     let secret: string | undefined;
     try {
-      const out = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
+      const sdk = await loadSecretsSdk();
+      this.client ??= new sdk.SecretsManagerClient({});
+      const out = await this.client.send(new sdk.GetSecretValueCommand({ SecretId: this.secretId }));
       secret = out.SecretString;
     } catch (err) {
       throw new TokenUnavailableError(`could not read the SCIM token secret: ${(err as Error)?.name ?? "error"}: ${(err as Error)?.message ?? err}`, { cause: err });
