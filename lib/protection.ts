@@ -13,7 +13,8 @@ import type { EnvConfig } from "../envs/schema.js";
  * - the EFS file system (uploads, Open WebUI's DATA_DIR);
  * - every KMS key of the env (the workload CMK encrypts Aurora, EFS, the secrets and the final
  *   snapshot; the HMAC key derives the user ids and the data key wraps each user's DEK: without
- *   them the data is unreadable even if it survives).
+ *   them the data is unreadable even if it survives). The per-user keys exist whatever
+ *   `encryption.enabled` says, so switching the feature off never schedules them for deletion.
  *
  * Secrets are not on the list: Secrets Manager keeps a deleted secret restorable for its recovery
  * window (7 days, `aws secretsmanager restore-secret`), and every secret here is either filled by

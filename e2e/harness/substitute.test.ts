@@ -3,7 +3,7 @@ import { ENVS, synthPlatform } from "../../test/support/synth.js";
 import { factsFor } from "./images.js";
 import { fakeSubstitutions } from "./fixtures.js";
 import { diff, launchEnvOf, parseValueFrom, secretValue, substituteValue, SUBSTITUTION_TABLE, unresolvedIn } from "./substitute.js";
-import { taskDefinitionsOf, type ContainerDefinition } from "./taskdefs.js";
+import { PLACEHOLDER_RE, taskDefinitionsOf, type ContainerDefinition } from "./taskdefs.js";
 
 describe.each(Object.entries(ENVS))("launch environments of %s", (name, env) => {
   const tasks = taskDefinitionsOf(synthPlatform(env));
@@ -61,8 +61,15 @@ describe("diff", () => {
 
   it("reports a secret that is not the fixture's, a path not mapped, and an unresolved reference", () => {
     const noRefs = { ...subs, references: {} };
-    const d = diff({ ...launched, WEBUI_SECRET_KEY: "other", DATA_DIR: "/app/backend/data", KMS_HMAC_KEY_ID: ow.environment.find((e) => e.name === "KMS_HMAC_KEY_ID")!.value }, ow, noRefs);
-    expect(d.map((x) => x.name)).toEqual(expect.arrayContaining(["WEBUI_SECRET_KEY", "DATA_DIR", "KMS_HMAC_KEY_ID"]));
+    const d = diff({ ...launched, WEBUI_SECRET_KEY: "other", DATA_DIR: "/app/backend/data" }, ow, noRefs);
+    expect(d.map((x) => x.name)).toEqual(expect.arrayContaining(["WEBUI_SECRET_KEY", "DATA_DIR"]));
+    // The sidecar's definition holds Terraform references (the Cognito issuer, client id): one left
+    // unresolved is reported. (Open WebUI's own variables hold none in sandbox.)
+    const proxy = tasks.openwebui!.find((c) => c.name === "oauth2-proxy")!;
+    const ref = proxy.environment.find((e) => new RegExp(PLACEHOLDER_RE.source).test(e.value));
+    expect(ref, "the sidecar's definition has a variable holding a Terraform reference").toBeDefined();
+    const unresolved = diff({ ...launchEnvOf(proxy, subs), [ref!.name]: ref!.value }, proxy, noRefs);
+    expect(unresolved.map((x) => x.name)).toContain(ref!.name);
   });
 
   it("does not report documented substitutions (addresses, paths, secrets, extras, image env)", () => {

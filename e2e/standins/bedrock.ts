@@ -47,6 +47,13 @@
  *   GetFoundationModel: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetFoundationModel.html
  *   ListInferenceProfiles: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_ListInferenceProfiles.html
  *   GetInferenceProfile: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetInferenceProfile.html
+ *   GetFoundationModelAvailability:
+ *   https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetFoundationModelAvailability.html
+ *   (`GET /foundation-model-availability/{modelId}`; `{modelId, authorizationStatus
+ *   AUTHORIZED|NOT_AUTHORIZED, entitlementAvailability AVAILABLE|NOT_AVAILABLE, regionAvailability
+ *   AVAILABLE|NOT_AVAILABLE, agreementAvailability {status AVAILABLE|PENDING|NOT_AVAILABLE|ERROR,
+ *   errorMessage?}}`; ResourceNotFoundException for a model it does not know). Every configured
+ *   model is AUTHORIZED and AVAILABLE unless `setAvailability` says otherwise.
  * - Inference profiles ("Supported Regions and models for inference profiles",
  *   https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html): ids are
  *   the model id with a geography prefix (`us.`, `eu.`, `apac.`, `global.`, …). A model offered only
@@ -136,7 +143,17 @@ export interface BedrockFake {
   embed(text: string, dimensions?: number, normalize?: boolean): number[];
   setResponder(fn: BedrockOptions["respond"]): void;
   addModel(modelId: string): void;
+  /** Overrides what GetFoundationModelAvailability answers for a foundation model id (default: all available). */
+  setAvailability(foundationModelId: string, availability: Partial<FoundationModelAvailability>): void;
   stop(): Promise<void>;
+}
+
+/** What GetFoundationModelAvailability answers (besides `modelId`). */
+export interface FoundationModelAvailability {
+  readonly authorizationStatus: "AUTHORIZED" | "NOT_AUTHORIZED";
+  readonly entitlementAvailability: "AVAILABLE" | "NOT_AVAILABLE";
+  readonly regionAvailability: "AVAILABLE" | "NOT_AVAILABLE";
+  readonly agreementAvailability: { readonly status: "AVAILABLE" | "PENDING" | "NOT_AVAILABLE" | "ERROR"; readonly errorMessage?: string };
 }
 
 const GEO_PREFIXES = ["us-gov", "us", "eu", "apac", "au", "ca", "jp", "global"];
@@ -280,6 +297,7 @@ export async function start(opts: BedrockOptions): Promise<BedrockFake> {
   const streamDelayMs = opts.streamDelayMs ?? 5;
   const wordsPerDelta = Math.max(1, opts.wordsPerDelta ?? 2);
   const models = new Set(opts.models);
+  const availability = new Map<string, Partial<FoundationModelAvailability>>();
   let respond = opts.respond;
   const requests: BedrockRequest[] = [];
   const current = new WeakMap<Res, BedrockRequest>();
@@ -577,7 +595,9 @@ export async function start(opts: BedrockOptions): Promise<BedrockFake> {
             ? "ListInferenceProfiles"
             : path.startsWith("/inference-profiles/")
               ? "GetInferenceProfile"
-              : "Unknown";
+              : path.startsWith("/foundation-model-availability/")
+                ? "GetFoundationModelAvailability"
+                : "Unknown";
     let modelId: string | undefined;
     try {
       modelId = runtime ? decodeURIComponent(runtime[1]!) : undefined;
@@ -636,6 +656,18 @@ export async function start(opts: BedrockOptions): Promise<BedrockFake> {
         const p = inferenceProfiles().find((f) => f.inferenceProfileId === id);
         if (!p) throw new HttpError(404, "ResourceNotFoundException", `Inference profile ${id} not found.`);
         return sendJson(res, 200, p);
+      }
+      if (operation === "GetFoundationModelAvailability") {
+        const id = resourceId(decodeURIComponent(path.slice("/foundation-model-availability/".length)));
+        if (!foundationModels().some((f) => f.modelId === id)) throw new HttpError(404, "ResourceNotFoundException", `The model ${id} does not exist.`);
+        const a = availability.get(id) ?? {};
+        return sendJson(res, 200, {
+          modelId: id,
+          authorizationStatus: a.authorizationStatus ?? "AUTHORIZED",
+          entitlementAvailability: a.entitlementAvailability ?? "AVAILABLE",
+          regionAvailability: a.regionAvailability ?? "AVAILABLE",
+          agreementAvailability: a.agreementAvailability ?? { status: "AVAILABLE" },
+        });
       }
       throw new HttpError(404, "UnknownOperationException", `No operation for ${method} ${path}`);
     } catch (e) {
@@ -725,6 +757,9 @@ export async function start(opts: BedrockOptions): Promise<BedrockFake> {
     },
     addModel: (id) => {
       models.add(id);
+    },
+    setAvailability: (id, a) => {
+      availability.set(id, { ...availability.get(id), ...a });
     },
     stop: () =>
       new Promise<void>((resolve) => {
