@@ -3,7 +3,7 @@ import { TerraformOutput } from "cdktf";
 import { describe, expect, it } from "vitest";
 import type { EnvConfig } from "../envs/schema.js";
 import { Observability, type ObservabilityProps } from "../modules/observability/index.js";
-import { envWith, foundationFixture, policyOf, type Synthesized, synthStack } from "./support/synth.js";
+import { ENVS, envWith, foundationFixture, policyOf, type Synthesized, synthPlatform, synthStack } from "./support/synth.js";
 
 function build(env: EnvConfig, over: Partial<ObservabilityProps> = {}): Synthesized {
   const { stack, aws, security } = foundationFixture(env);
@@ -96,5 +96,71 @@ describe("observability layer", () => {
     expect(() => build(env, { alarmEmails: ["oncall@example.com", "not-an-address", "OnCall@Example.com"] })).toThrow(
       /alarmEmails\[1\]: "not-an-address" is not an email address\. Fix: e\.g\. "oncall@example\.com"; alarmEmails\[2\]: "OnCall@Example\.com" is already listed at alarmEmails\[0\]\. Fix: list each address once/,
     );
+  });
+});
+
+describe("observability layer: existing topics, OTEL log groups", () => {
+  const TOPICS = ["arn:aws:sns:us-east-1:123456789012:oncall", "arn:aws-us-gov:sns:us-east-1:123456789012:pager"];
+  const withExtras = () => {
+    const { stack, aws, security } = foundationFixture(env);
+    const o = new Observability(stack, "observability", { envName: env.name, aws, security, alarmTopicArns: TOPICS, otel: { logGroups: ["logs", "metrics"], retentionDays: 30 } });
+    new TerraformOutput(stack, "outputs", { value: { alarmActions: o.alarmActions, otel: o.otelLogGroupNames } });
+    return { o, s: synthStack(stack) };
+  };
+  const { s } = withExtras();
+  const topicArn = "${aws_sns_topic." + s.resources("aws_sns_topic")[0]![0] + ".arn}";
+
+  it("alarm actions are the env's topic, then each existing topic; no SNS-to-SNS subscription (SNS has none)", () => {
+    expect(s.output("outputs")!.value.alarmActions).toEqual([topicArn, ...TOPICS]);
+    expect(s.resources("aws_sns_topic_subscription")).toEqual([]);
+  });
+
+  it("creates one log group /owui/<env>/otel/<name> per name, with the retention and the workload CMK, and outputs their names", () => {
+    const key = "${aws_kms_key." + s.resources("aws_kms_key").find(([n]) => n.includes("workload-key"))![0] + ".arn}";
+    const groups = s.resources("aws_cloudwatch_log_group").filter(([n]) => n.startsWith("observability_otel"));
+    expect(groups.map(([, g]) => g)).toEqual([
+      { name: "/owui/test/otel/logs", retention_in_days: 30, kms_key_id: key },
+      { name: "/owui/test/otel/metrics", retention_in_days: 30, kms_key_id: key },
+    ]);
+    expect(s.output("outputs")!.value.otel).toEqual({ logs: "${" + "aws_cloudwatch_log_group." + groups[0]![0] + ".name}", metrics: "${" + "aws_cloudwatch_log_group." + groups[1]![0] + ".name}" });
+  });
+
+  it("the env stacks export the OTEL log group names, with a description", () => {
+    const platform = synthPlatform(ENVS.nonprod);
+    const out = platform.output("otel_log_group_names")!;
+    expect(out.description).toMatch(/OpenTelemetry/);
+    expect(Object.keys(out.value)).toEqual(ENVS.nonprod.observability.otel.logGroups);
+    expect(ENVS.nonprod.observability.otel.logGroups).toEqual(["logs", "metrics"]);
+  });
+
+  it("refuses a malformed topic ARN, one in another region, a duplicate and a fifth topic", () => {
+    const { stack, aws, security } = foundationFixture(env);
+    const make = (id: string, alarmTopicArns: string[]) => () => new Observability(stack, id, { envName: env.name, aws, security, alarmTopicArns });
+    expect(make("a", ["nope"])).toThrow(/alarmTopicArns\[0\]: "nope" is not an SNS topic ARN\. Fix:/);
+    expect(make("b", ["arn:aws:sns:eu-west-1:123456789012:x"])).toThrow(/alarmTopicArns\[0\]: .* is not in us-east-1, and CloudWatch notifies only topics of its own region\. Fix: use a topic in us-east-1/);
+    expect(make("c", [TOPICS[0]!, TOPICS[0]!])).toThrow(/alarmTopicArns\[1\]: .* is already listed at alarmTopicArns\[0\]/);
+    expect(make("d", [1, 2, 3, 4, 5].map((n) => `arn:aws:sns:us-east-1:123456789012:t${n}`))).toThrow(/alarmTopicArns: 5 topics, but an alarm has at most 5 actions per state .*Fix: list at most 4/);
+  });
+
+  it("adds the platform alarms once only", () => {
+    const { o } = withExtras();
+    const thresholds = ENVS.nonprod.observability.alarms;
+    o.addPlatformAlarms({ thresholds });
+    expect(() => o.addPlatformAlarms({ thresholds })).toThrow(/addPlatformAlarms was already called/);
+  });
+});
+
+describe("env stack outputs", () => {
+  it.each(["nonprod", "prod", "sandbox"] as const)("%s: every output has a description", (name) => {
+    const outputs = Object.entries(synthPlatform(ENVS[name]).json.output ?? {}) as [string, { description?: string }][];
+    expect(outputs.length).toBeGreaterThan(15);
+    expect(outputs.filter(([, o]) => !o.description).map(([n]) => n)).toEqual([]);
+  });
+
+  it("has the operator's values: app URL, topic, log groups, dashboard, Cognito domain, queues, parameter names", () => {
+    const names = Object.keys(synthPlatform(ENVS.sandbox).json.output);
+    for (const n of ["app_url", "alarm_topic_arn", "otel_log_group_names", "dashboard_url", "cognito_domain", "provisioning_queue_url", "provisioning_dlq_url", "integration_parameter_names", "alb_dns_name", "certificate_validation_records"]) {
+      expect(names).toContain(n);
+    }
   });
 });
