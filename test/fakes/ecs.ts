@@ -18,7 +18,15 @@
  *   exitCode, reason}], stoppedReason, stopCode`.
  * - ListTasks `{cluster, serviceName? | family?, desiredStatus (default RUNNING), nextToken?}` →
  *   `{taskArns, nextToken}`; STOPPED lists tasks ECS set to stop, including ones still stopping.
- * - DescribeTaskDefinition `{taskDefinition}` → `{taskDefinition: {taskDefinitionArn, family, revision, containerDefinitions}}`.
+ * - DescribeTaskDefinition `{taskDefinition}` → `{taskDefinition: {taskDefinitionArn, family, revision, containerDefinitions}}`;
+ *   container definitions are returned as registered (`name`, `image`, and `environment`,
+ *   `secrets`, `command`, … when given).
+ * - Deployments (API_Deployment.html): `rolloutState` is IN_PROGRESS when a deployment starts,
+ *   COMPLETED at steady state, and FAILED when the deployment circuit breaker is on and the
+ *   deployment's failed tasks reach its threshold (developer guide, "deployment circuit breaker":
+ *   0.5 × desired count, at least 3, at most 200); "a deployment in FAILED state doesn't launch any
+ *   new tasks". Rollback is not modelled. UpdateService `{forceNewDeployment: true}` starts a new
+ *   deployment of the same task definition (here: its failure count and FAILED state reset).
  * - Task lifecycle (developer guide, "Task lifecycle"): PROVISIONING → PENDING → ACTIVATING →
  *   RUNNING → DEACTIVATING (load balancer draining) → STOPPING → DEPROVISIONING → STOPPED. Each
  *   step here takes one tick; the world advances one tick per ECS/AAS call, so a poller sees every state.
@@ -42,7 +50,14 @@ export interface FakeTaskDefinition {
   readonly arn: string;
   readonly family: string;
   readonly revision: number;
-  readonly containers: { readonly name: string; readonly image: string }[];
+  readonly containers: FakeContainer[];
+}
+
+/** A container definition as registered: name and image, plus any other ContainerDefinition field. */
+export interface FakeContainer {
+  readonly name: string;
+  readonly image: string;
+  readonly [field: string]: unknown;
 }
 
 export interface FakeTask {
@@ -68,6 +83,8 @@ export interface FakeService {
   taskDefinition: string;
   desiredCount: number;
   status: "ACTIVE" | "DRAINING" | "INACTIVE";
+  /** deploymentConfiguration.deploymentCircuitBreaker.enable */
+  readonly circuitBreaker: boolean;
 }
 
 export interface FakeScalableTarget {
@@ -102,9 +119,11 @@ export interface WorldEvent {
 export interface EcsFake extends AwsJsonFake {
   readonly clusterName: string;
   readonly clusterArn: string;
-  registerTaskDefinition(family: string, containers: { name: string; image: string }[]): string;
+  registerTaskDefinition(family: string, containers: FakeContainer[]): string;
   /** Creates a service with `desiredCount` RUNNING tasks of `taskDefinition`. */
-  createService(name: string, taskDefinition: string, desiredCount: number): FakeService;
+  createService(name: string, taskDefinition: string, desiredCount: number, options?: { circuitBreaker?: boolean }): FakeService;
+  /** Service tasks started from `taskDefinition` from now on fail to start with `reason` (undefined: they start again). */
+  failTasksOf(taskDefinition: string, reason: string | undefined): void;
   /** Registers the service's scalable target (ecs:service:DesiredCount). */
   createScalableTarget(service: string, min: number, max: number): FakeScalableTarget;
   service(name: string): FakeService;
@@ -126,6 +145,12 @@ export async function startEcsFake(options: { clusterName?: string } = {}): Prom
   const tasks = new Map<string, FakeTask>();
   const events: WorldEvent[] = [];
   let migration: MigrationBehaviour = {};
+  /** Task definition → stoppedReason of service tasks that fail to start. */
+  const failing = new Map<string, string>();
+  /** `<service> <task definition>` → failed tasks of the current deployment, and the FAILED ones. */
+  const failedTasks = new Map<string, number>();
+  const failedDeployments = new Set<string>();
+  const threshold = (s: FakeService) => Math.min(200, Math.max(3, Math.ceil(0.5 * s.desiredCount)));
   let now = 0;
   let seq = 0;
 
@@ -173,6 +198,12 @@ export async function startEcsFake(options: { clusterName?: string } = {}): Prom
         if (t.failToStart && t.lastStatus === "PENDING") {
           stopTask(t, t.failToStart, "TaskFailedToStart");
           t.lastStatus = "STOPPING";
+          const owner = t.group.startsWith("service:") ? services.get(t.group.slice(8)) : undefined;
+          if (owner) {
+            const key = `${owner.name} ${t.taskDefinitionArn}`;
+            failedTasks.set(key, (failedTasks.get(key) ?? 0) + 1);
+            if (owner.circuitBreaker && failedTasks.get(key)! >= threshold(owner)) failedDeployments.add(key);
+          }
         } else {
           t.lastStatus = LIFECYCLE[LIFECYCLE.indexOf(t.lastStatus as (typeof LIFECYCLE)[number]) + 1]!;
         }
@@ -196,7 +227,10 @@ export async function startEcsFake(options: { clusterName?: string } = {}): Prom
       const current = wanted.filter((t) => t.taskDefinitionArn === s.taskDefinition);
       const old = wanted.filter((t) => t.taskDefinitionArn !== s.taskDefinition);
       // Rolling deployment (minimum 100 %, maximum 200 %): start the new ones, stop the old once enough new ones run.
-      for (let i = current.length; i < s.desiredCount; i++) startTask(s.taskDefinition, `service:${s.name}`, `ecs-svc/${s.name}`);
+      // A FAILED deployment launches no new tasks.
+      if (!failedDeployments.has(`${s.name} ${s.taskDefinition}`)) {
+        for (let i = current.length; i < s.desiredCount; i++) startTask(s.taskDefinition, `service:${s.name}`, `ecs-svc/${s.name}`, { failToStart: failing.get(s.taskDefinition) });
+      }
       const currentRunning = current.filter((t) => t.lastStatus === "RUNNING").length;
       if (currentRunning >= s.desiredCount) old.forEach((t) => stopTask(t, "Task stopped by a deployment"));
       current.slice(s.desiredCount).forEach((t) => stopTask(t, "Scaling activity initiated by (deployment ecs-svc)"));
@@ -235,7 +269,9 @@ export async function startEcsFake(options: { clusterName?: string } = {}): Prom
         desiredCount: i === 0 ? s.desiredCount : 0,
         runningCount: count(["RUNNING"], td),
         pendingCount: count(["PROVISIONING", "PENDING", "ACTIVATING"], td),
-        rolloutState: i === 0 && count(["RUNNING"], td) >= s.desiredCount ? "COMPLETED" : "IN_PROGRESS",
+        rolloutState: i === 0 && failedDeployments.has(`${s.name} ${td}`) ? "FAILED" : i === 0 && count(["RUNNING"], td) >= s.desiredCount ? "COMPLETED" : "IN_PROGRESS",
+        ...(i === 0 ? { failedTasks: failedTasks.get(`${s.name} ${td}`) ?? 0 } : {}),
+        ...(i === 0 && failedDeployments.has(`${s.name} ${td}`) ? { rolloutStateReason: "ECS deployment circuit breaker: tasks failed to start." } : {}),
       })),
     };
   };
@@ -285,6 +321,10 @@ export async function startEcsFake(options: { clusterName?: string } = {}): Prom
           s.taskDefinition = input.taskDefinition;
           record("task-definition", `${s.name} → ${input.taskDefinition}`, s);
         }
+      }
+      if (input.forceNewDeployment === true) {
+        failedTasks.delete(`${s.name} ${s.taskDefinition}`);
+        failedDeployments.delete(`${s.name} ${s.taskDefinition}`);
       }
       if (typeof input.desiredCount === "number") {
         record("desired", `${s.name} ${s.desiredCount} → ${input.desiredCount}`, s);
@@ -381,8 +421,8 @@ export async function startEcsFake(options: { clusterName?: string } = {}): Prom
       taskDefinitions.set(arn, { arn, family, revision, containers });
       return arn;
     },
-    createService(name, taskDefinition, desiredCount) {
-      const s: FakeService = { name, arn: `arn:aws:ecs:${REGION}:${ECS_ACCOUNT}:service/${clusterName}/${name}`, taskDefinition, desiredCount, status: "ACTIVE" };
+    createService(name, taskDefinition, desiredCount, options = {}) {
+      const s: FakeService = { name, arn: `arn:aws:ecs:${REGION}:${ECS_ACCOUNT}:service/${clusterName}/${name}`, taskDefinition, desiredCount, status: "ACTIVE", circuitBreaker: options.circuitBreaker ?? false };
       services.set(name, s);
       for (let i = 0; i < desiredCount; i++) startTask(taskDefinition, `service:${name}`, `ecs-svc/${name}`).lastStatus = "RUNNING";
       return s;
@@ -402,6 +442,10 @@ export async function startEcsFake(options: { clusterName?: string } = {}): Prom
     tasks: () => [...tasks.values()],
     migrationBehaves(b) {
       migration = b;
+    },
+    failTasksOf(taskDefinition, reason) {
+      if (reason === undefined) failing.delete(taskDefinition);
+      else failing.set(taskDefinition, reason);
     },
   };
 }
