@@ -12,6 +12,9 @@ export const nonprod = defineEnv({
     vpcCidr: "10.40.0.0/16",
     azs: ["us-east-1a", "us-east-1b"],
     singleNatGateway: true,
+    // No interface endpoints: at nonprod's traffic each would cost $14.60 a month across 2 AZs for
+    // well under the ~200 GB a month at which PrivateLink beats the NAT's $0.045/GB (`pnpm ops cost nonprod`).
+    interfaceEndpoints: { "ecr.api": false, "ecr.dkr": false, logs: false, ssm: false, ssmmessages: false, secretsmanager: false, kms: false, sts: false, bedrock: false, "bedrock-runtime": false },
     flowLogs: { retentionDays: 30 },
   },
   security: {
@@ -19,8 +22,12 @@ export const nonprod = defineEnv({
     albIngressCidrs: ["198.51.100.0/24", "203.0.113.0/24"],
     wafEnabled: true,
   },
+  // Fargate Spot (about 70% off, X86_64 only): every service keeps its state in Aurora/EFS, so an
+  // interruption (two minutes' warning) restarts a task; nonprod accepts a minute or two of errors.
   services: {
-    openwebui: { minCount: 1, maxCount: 1 },
+    openwebui: { minCount: 1, maxCount: 1, capacity: "spot" },
+    litellm: { capacity: "spot" },
+    mcpo: { capacity: "spot" },
   },
   data: {
     aurora: { instances: 1, minAcu: 0.5, maxAcu: 4, deletionProtection: false, finalSnapshot: false },
@@ -46,4 +53,10 @@ export const nonprod = defineEnv({
     admin: { email: "platform-admins@oremuslabs.app" },
   },
   logRetentionDays: 30,
+  // DNS is hosted in Cloudflare (REQUIREMENTS.md), so nonprod writes its records there: stacks
+  // nonprod-dns-validation and nonprod-dns (README "DNS with Cloudflare"). DNS only, not proxied:
+  // the ALB admits only the corporate and VPN ranges above. The zone id is a PLACEHOLDER (the
+  // requirements name the zone, not its id): replace it with oremuslabs.app's "Zone ID" from the
+  // Cloudflare dashboard before deploying the DNS stacks; with it, only those two stacks fail.
+  dns: { cloudflare: { zoneId: "00000000000000000000000000000000", zoneName: "oremuslabs.app", proxied: false } },
 });

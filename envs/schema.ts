@@ -19,6 +19,7 @@ import { checkDataVersions } from "./data-checks.js";
 import { checkAlbIngress, checkAz, checkSubnetSizes } from "./network-checks.js";
 import { tagsSchema } from "./tag-checks.js";
 import { checkServices } from "./service-checks.js";
+import { checkDns } from "./dns-checks.js";
 
 // ---------------------------------------------------------------------------------------------
 // Reusable field types
@@ -111,8 +112,12 @@ const stateSchema = z.strictObject({
   skipAwsValidations: z.boolean().default(true),
   /** Terraform ≥ 1.10 native S3 lock file (`use_lockfile`). @default true */
   useLockfile: z.boolean().default(true),
-  /** Named AWS profile holding the state store's credentials. @default - the default credential chain */
-  profile: z.string().min(1).optional(),
+  /**
+   * Named AWS profile holding the state store's credentials (the MinIO keys). Never the default
+   * credential chain: that holds the AWS credentials of the operator or the pipeline's role, which
+   * Terraform would then send to the state store. README "Remote state". @default "owui-state"
+   */
+  profile: z.string().min(1).default("owui-state"),
 });
 
 const ENDPOINT_NAMES = ["ecr.api", "ecr.dkr", "logs", "ssm", "ssmmessages", "secretsmanager", "kms", "sts", "bedrock", "bedrock-runtime"] as const;
@@ -136,6 +141,12 @@ const networkSchema = z.strictObject({
   singleNatGateway: z.boolean().default(false),
   /** Interface endpoints, each switchable. @default - all on */
   interfaceEndpoints: interfaceEndpoints.prefault({}),
+  /**
+   * Where the interface endpoints have their network interfaces: `all` AZs (an AZ outage leaves the
+   * others their endpoints), or only the `first` AZ's private subnet (each endpoint is billed per AZ;
+   * the other AZs reach it across AZs). @default "all"
+   */
+  interfaceEndpointAzs: z.enum(["all", "first"]).default("all"),
   /** VPC flow logs to a KMS-encrypted log group. */
   flowLogs: z
     .strictObject({
@@ -175,6 +186,16 @@ function serviceSchema(d: { image: string; cpu: number; memoryMiB: number; minCo
     targetCpuPercent: z.number().int().min(10).max(90).default(60),
     /** ALB requests per task the autoscaler aims for (ALB-routed services only). @default - no request-based scaling */
     requestsPerTarget: z.number().int().min(1).optional(),
+    /**
+     * CPU architecture of the tasks. `ARM64` (Graviton) is about 20% cheaper per vCPU- and GB-hour;
+     * every default image is published for linux/arm64 (ops/lib/prices.ts cites each manifest). @default "X86_64"
+     */
+    cpuArchitecture: z.enum(["X86_64", "ARM64"]).default("X86_64"),
+    /**
+     * Fargate capacity: `spot` runs the tasks on Fargate Spot (about 70% cheaper, interrupted with two
+     * minutes' warning; X86_64 only). For stateless services that tolerate a restart. @default "on-demand"
+     */
+    capacity: z.enum(["on-demand", "spot"]).default("on-demand"),
   });
 }
 
@@ -368,6 +389,115 @@ const protectionSchema = z
     }
   });
 
+/** Cloudflare's zone ids: 32 lower-case hex characters (the zone's Overview page, API section). */
+const CLOUDFLARE_ZONE_ID_RE = /^[0-9a-f]{32}$/;
+const ZONE_ID_FIX = "copy the zone's id from the Cloudflare dashboard (the zone's Overview page, API section, \"Zone ID\"): 32 lower-case hex characters";
+
+const dnsSchema = z.strictObject({
+  /** Records in a Cloudflare zone (provider v5); the API token comes only from `CLOUDFLARE_API_TOKEN` at apply time, never from config. */
+  cloudflare: z.strictObject({
+    /** The zone's id. Required: the provider addresses every record by it. Not a secret. */
+    zoneId: z
+      .string({ error: `is required: every record is written to the zone by its id. Fix: ${ZONE_ID_FIX}` })
+      .regex(CLOUDFLARE_ZONE_ID_RE, { error: (i) => `"${String(i.input)}" is not a Cloudflare zone id. Fix: ${ZONE_ID_FIX}` }),
+    /** The zone's name, e.g. `example.com`; `hostname` must be it or lie under it (envs/dns-checks.ts). Required. */
+    zoneName: z.string().regex(HOSTNAME_RE, { error: (i) => `"${String(i.input)}" is not a DNS zone name. Fix: the zone as Cloudflare lists it, lower-case, without trailing dot, e.g. "example.com"` }),
+    /**
+     * Proxy the app's record through Cloudflare (orange cloud). Then every request reaches the ALB
+     * from Cloudflare's addresses, so `security.albIngressCidrs` must admit all of them
+     * (lib/cloudflare-ips.ts; refused at synth otherwise), and the zone's SSL mode must be Full
+     * (strict). The certificate's validation records are never proxied. @default false
+     */
+    proxied: z.boolean().default(false),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Observability and integrations
+// ---------------------------------------------------------------------------------------------
+
+const SNS_TOPIC_ARN_RE = /^arn:aws(?:-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+/** A number in [min, max] (an integer when `int`), refused with the range and an example. */
+function bounded(what: string, min: number, max: number, example: number, int = true) {
+  return z.number().refine((v) => (!int || Number.isInteger(v)) && v >= min && v <= max, {
+    error: (i) => `${String(i.input)} is not ${what} in ${min}–${max}${int ? " (a whole number)" : ""}. Fix: use ${min} to ${max}, e.g. ${example}`,
+  });
+}
+const percent = (example: number) => bounded("a percentage", 1, 100, example);
+
+/** Alarm thresholds; each alarm fires when its metric stays past the threshold for `evaluationPeriods` periods. */
+const alarmThresholdsSchema = z.strictObject({
+  /** Length of one evaluation period, in seconds. @default 300 */
+  periodSeconds: z.union([z.literal(60), z.literal(300), z.literal(900), z.literal(3600)], { error: (i) => `${String(i.input)} is not an alarm period this project uses. Fix: use 60, 300, 900 or 3600` }).default(300),
+  /** Consecutive breaching periods before an alarm fires. @default 3 */
+  evaluationPeriods: bounded("a number of periods", 1, 24, 3).default(3),
+  /** Aurora cluster CPU, average percent. @default 80 */
+  auroraCpuPercent: percent(80).default(80),
+  /** Aurora freeable memory, minimum MiB, below which it alarms. @default 256 */
+  auroraFreeableMemoryMiB: bounded("a memory size in MiB", 16, 1048576, 256).default(256),
+  /** Aurora Serverless v2 capacity, percent of `data.aurora.maxAcu`, at or above which it alarms. @default 100 */
+  auroraAcuPercentOfMax: percent(100).default(100),
+  /** ALB 5xx responses per period (the ALB's own and the targets'), above which it alarms. @default 10 */
+  alb5xxCount: bounded("a count of responses", 1, 1000000, 10).default(10),
+  /** ALB target response time, p95 in seconds, above which it alarms. @default 5 */
+  albTargetResponseSeconds: bounded("a time in seconds", 0.1, 4000, 5, false).default(5),
+  /** Unhealthy targets per target group, above which it alarms. @default 0 */
+  unhealthyHosts: bounded("a count of targets", 0, 100, 0).default(0),
+  /** ECS service CPU, average percent of the task's reservation. @default 85 */
+  ecsCpuPercent: percent(85).default(85),
+  /** ECS service memory, average percent of the task's reservation. @default 85 */
+  ecsMemoryPercent: percent(85).default(85),
+  /** Lambda errors per function and period, above which it alarms. @default 0 */
+  lambdaErrors: bounded("a count of errors", 0, 1000000, 0).default(0),
+  /** Lambda throttles per function and period, above which it alarms. @default 0 */
+  lambdaThrottles: bounded("a count of throttles", 0, 1000000, 0).default(0),
+  /** Redis engine CPU per node, average percent. @default 80 */
+  redisCpuPercent: percent(80).default(80),
+  /** Redis memory used per node, percent of max memory. @default 80 */
+  redisMemoryPercent: percent(80).default(80),
+  /** Redis evictions per node and period, above which it alarms. @default 0 */
+  redisEvictions: bounded("a count of evictions", 0, 1000000, 0).default(0),
+  /** Requests the WAF blocked per period, above which it alarms (a spike, e.g. a scan). @default 100 */
+  wafBlockedRequests: bounded("a count of requests", 1, 100000000, 100).default(100),
+});
+
+const SSM_SEGMENT_RE = /^[A-Za-z0-9_.-]{1,128}$/;
+const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const integrationsSchema = z.strictObject({
+  /** Entra ID metadata (with `auth.idp: "entra"`; the tenant and client ids come from `auth.entra`). */
+  entra: z
+    .strictObject({
+      /**
+       * Entra group object ids under the role names they map to, e.g.
+       * `{ "owui-nonprod-admins": "<object id>" }`: published as `/owui/<env>/entra/groups/<role>`. @default {}
+       */
+      groups: z
+        .record(
+          z.string().regex(SSM_SEGMENT_RE, { error: (i) => `"${String(i.input)}" is not a role name an SSM parameter name can carry. Fix: 1–128 letters, digits, dots, dashes or underscores, e.g. "owui-nonprod-admins"` }),
+          z.string().regex(GUID_RE, { error: (i) => `"${String(i.input)}" is not an Entra group object id (a lower-case GUID). Fix: copy it from Entra admin center → Groups → the group → Object ID` }),
+        )
+        .default({}),
+    })
+    .prefault({}),
+  /** LiteLLM metadata. */
+  litellm: z
+    .strictObject({
+      /**
+       * Monthly budget per LiteLLM team, in USD: published as `/owui/<env>/litellm/team-budgets/<team>`.
+       * Published only: enforcing it needs per-team virtual keys (modules/integrations/README.md). @default {}
+       */
+      teamBudgetsUsd: z
+        .record(
+          z.string().regex(SSM_SEGMENT_RE, { error: (i) => `"${String(i.input)}" is not a team name an SSM parameter name can carry. Fix: 1–128 letters, digits, dots, dashes or underscores, e.g. "research"` }),
+          bounded("a monthly budget in USD", 0, 10000000, 500, false),
+        )
+        .default({}),
+    })
+    .prefault({}),
+});
+
 export const envSchema = z.strictObject({
   /** Environment name: names every resource, and must be the file name of `state.key` (a rename is refused; README "Remote state"). Required; lower-case letters, digits and single dashes, short enough for the ALB name (lib/naming.ts). */
   name: envName,
@@ -398,7 +528,7 @@ export const envSchema = z.strictObject({
   compute: computeSchema.prefault({}),
   /** Who signs users in and how Open WebUI learns who they are (see envs/auth.ts). Required. */
   auth: authSchema,
-  /** Where alarms go. */
+  /** Where alarms go, their thresholds, the OTEL collectors' log groups (modules/observability). */
   observability: z
     .strictObject({
       /** Email addresses subscribed to the env's alarm topic (each must confirm the subscription). @default [] */
@@ -411,12 +541,81 @@ export const envSchema = z.strictObject({
           });
         })
         .default([]),
+      /**
+       * Existing SNS topics (e.g. the on-call tool's) every alarm of the platform also notifies: SNS
+       * cannot subscribe a topic to a topic, so each becomes one more alarm action beside the env's own
+       * topic. At most 4 (CloudWatch allows 5 actions per alarm state), in the env's region. @default []
+       */
+      alarmTopicArns: z
+        .array(z.string().regex(SNS_TOPIC_ARN_RE, { error: (i) => `"${String(i.input)}" is not an SNS topic ARN. Fix: e.g. "arn:aws:sns:us-east-1:123456789012:oncall"` }))
+        .max(4, { error: "lists more than 4 topics; an alarm has at most 5 actions per state and the env's own topic is one. Fix: list at most 4, or fan out from one of them" })
+        .superRefine((arns, ctx) => {
+          arns.forEach((a, i) => {
+            const first = arns.indexOf(a);
+            if (first < i) ctx.addIssue({ code: "custom", path: [i], message: `"${a}" is already listed at alarmTopicArns[${first}]. Fix: list each topic once` });
+          });
+        })
+        .default([]),
+      /** Alarm thresholds (modules/observability/README.md, "Alarms"). @default - see each field */
+      alarms: alarmThresholdsSchema.prefault({}),
+      /** Log groups `/owui/<env>/otel/<name>` for OpenTelemetry collectors (KMS-encrypted with the workload key). */
+      otel: z
+        .strictObject({
+          /** One log group per name, e.g. the CloudWatch Logs exporter's and the EMF exporter's. @default ["logs", "metrics"] */
+          logGroups: z
+            .array(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, { error: (i) => `"${String(i.input)}" is not a log group name part. Fix: 1–31 lower-case letters, digits and dashes, starting with a letter, e.g. "logs"` }))
+            .refine((names) => new Set(names).size === names.length, { error: "lists a name twice. Fix: list each name once" })
+            .default(["logs", "metrics"]),
+          /** Retention of those log groups. @default - `logRetentionDays` */
+          retentionDays: retentionDays.optional(),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /** SSM parameters published for Open WebUI, LiteLLM and operators (modules/integrations). @default - only what auth derives */
+  integrations: integrationsSchema.prefault({}),
+  /**
+   * Per-user chat encryption (REQUIREMENTS.md): the keys always exist (modules/security) and are
+   * protected like any stateful resource; this switch only says that the Open WebUI image
+   * implements the feature. @default - off
+   */
+  encryption: z
+    .strictObject({
+      /**
+       * On: Open WebUI gets `KMS_HMAC_KEY_ID`, `KMS_APPLICATION_CMK_ID` and `AWS_REGION`, its task
+       * role the KMS grants, and the key ids are published as SSM parameters. Off (the stock image
+       * reads none of them): neither env nor grants; the keys stay. @default false
+       */
+      enabled: z.boolean().default(false),
+    })
+    .prefault({}),
+  /** The canary (modules/canary): KMS, Bedrock and health checks on a schedule, one alarm per check. @default - on, no model invocation */
+  canary: z
+    .strictObject({
+      /** Deploy the canary. @default true */
+      enabled: z.boolean().default(true),
+      /** EventBridge schedule expression. @default "rate(5 minutes)" */
+      schedule: z
+        .string()
+        .regex(/^(rate\(\d+ (minute|minutes|hour|hours)\)|cron\(.+\))$/, { error: (i) => `"${String(i.input)}" is not an EventBridge schedule expression. Fix: e.g. "rate(5 minutes)"` })
+        .default("rate(5 minutes)"),
+      /**
+       * Also send one tiny chat request (max 1 output token) through LiteLLM to the first catalog
+       * model on every run. Costs money (a few tokens per run). @default false
+       */
+      invokeModel: z.boolean().default(false),
     })
     .prefault({}),
   /** Default retention of application log groups. @default 90 */
   logRetentionDays: retentionDays.default(90),
   /** What a `terraform destroy` (or a plan that would replace them) may not remove. @default - everything stateful protected */
   protection: protectionSchema.prefault({}),
+  /**
+   * Cloudflare DNS automation (stacks `<env>-dns-validation` and `<env>-dns`, README "DNS with
+   * Cloudflare"). Absent: no DNS stack is synthesized, and the operator creates the certificate's
+   * validation records and the app's CNAME by hand. @default - off
+   */
+  dns: dnsSchema.optional(),
 });
 
 /** What an `envs/<name>.ts` file writes (defaults may be left out). */
@@ -570,9 +769,24 @@ export function parseEnv(raw: unknown): EnvConfig {
   checkServices(env, fail);
   checkAuth(env, fail);
   checkStateKey(env, fail);
+  checkDns(env, fail);
+  checkObservabilityAndIntegrations(env, fail);
   const auth = deriveAuth(env.auth, fail);
   if (errors.length > 0 || !network) throw new ConfigErrors(errors);
   return { ...env, network, data, auth, stateKey: env.state.key };
+}
+
+/** Alarm topics in the env's region (CloudWatch notifies only those); Entra groups only with Entra; the Container Insights alarm path. */
+function checkObservabilityAndIntegrations(env: Parsed, fail: (path: string, problem: string, fix: string) => void): void {
+  env.observability.alarmTopicArns.forEach((arn, i) => {
+    const region = arn.split(":")[3];
+    if (region !== env.region) fail(`observability.alarmTopicArns[${i}]`, `"${arn}" is in ${region}, but the env's alarms are in ${env.region} and CloudWatch notifies only topics of its own region`, `use a topic in ${env.region}, or subscribe that topic from one in ${env.region}`);
+  });
+  const groups = Object.keys(env.integrations.entra.groups);
+  const idp = "idp" in env.auth ? env.auth.idp : undefined;
+  if (groups.length > 0 && idp !== "entra") {
+    fail("integrations.entra.groups", `names ${groups.map((g) => JSON.stringify(g)).join(", ")}, but auth.idp is ${JSON.stringify(idp ?? null)}, so nothing reads Entra group ids`, "remove integrations.entra.groups, or sign in with Entra (auth.idp \"entra\")");
+  }
 }
 
 /**
@@ -599,6 +813,11 @@ export function stateKeyStem(key: string): string {
 /** Where the env's `<name>-certificate` stack keeps its state: beside the env's own key. */
 export function certificateStateKey(env: Pick<EnvConfig, "stateKey">): string {
   return env.stateKey.replace(/\.tfstate$/, "-certificate.tfstate");
+}
+
+/** Where the env's `<name>-<suffix>` stack keeps its state: beside the env's own key (e.g. `…/nonprod-dns.tfstate`). */
+export function siblingStateKey(env: Pick<EnvConfig, "stateKey">, suffix: string): string {
+  return env.stateKey.replace(/\.tfstate$/, `-${suffix}.tfstate`);
 }
 
 /** Declares an environment; parsing happens here, so a bad file fails as soon as it is imported. */

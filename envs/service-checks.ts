@@ -21,10 +21,23 @@ export function checkServices(env: ParsedEnv, fail: Fail): void {
   for (const [name, svc] of Object.entries(env.services)) {
     const size = fargateSizeProblem(svc.cpu, svc.memoryMiB);
     if (size) fail(`services.${name}.${size[0]}`, size[1], size[2]);
+    checkCapacity(name, svc, fail);
   }
   for (const name of INTERNAL_SERVICES) {
     const rpt = env.services[name].requestsPerTarget;
     if (rpt !== undefined) fail(`services.${name}.requestsPerTarget`, `${rpt} is set, but ${name} is internal (no ALB target group), so no request count exists to scale on`, "remove it; scale on targetCpuPercent");
+  }
+}
+
+/**
+ * Fargate Spot only runs Linux X86_64 tasks ("Linux tasks with the ARM64 architecture don't support
+ * the Fargate Spot capacity provider", Amazon ECS developer guide, fargate-capacity-providers.html).
+ * Any service may run on Spot: each keeps its state in Aurora, EFS or Redis (README "Running several
+ * replicas"), so an interrupted task is replaced like a failed one.
+ */
+function checkCapacity(name: string, svc: { readonly capacity: string; readonly cpuArchitecture: string }, fail: Fail): void {
+  if (svc.capacity === "spot" && svc.cpuArchitecture === "ARM64") {
+    fail(`services.${name}.capacity`, `"spot" with cpuArchitecture "ARM64": Fargate Spot runs only X86_64 Linux tasks`, `set cpuArchitecture to "X86_64" for Spot, or capacity to "on-demand" for ARM64`);
   }
 }
 

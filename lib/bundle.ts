@@ -74,7 +74,9 @@ export function bundleFunction(props: BundleProps): Bundle {
     logLevel: "error",
     absWorkingDir: REPO_ROOT,
   };
-  const optionsKey = JSON.stringify(options);
+  // The lockfile is part of the key: a resolution change (e.g. `pnpm dedupe`) can leave every
+  // previously bundled input file in place and unchanged, yet make esbuild pick other files.
+  const optionsKey = JSON.stringify({ options, lockfile: lockfileHash() });
   const reused = reuse(manifest, optionsKey, file, zip);
   if (reused) {
     const bundle: Bundle = { dir, file, zip, ...reused };
@@ -119,6 +121,16 @@ function hashInputs(inputs: readonly string[]): string {
  * Reuses the previous build when the options and every input esbuild read last time are
  * unchanged (same content, not mtime) and the outputs are intact; otherwise undefined.
  */
+let lockfile: string | undefined;
+/** sha256 of the workspace's pnpm-lock.yaml (once per process; "none" without one). */
+function lockfileHash(): string {
+  if (lockfile === undefined) {
+    const path = join(REPO_ROOT, "pnpm-lock.yaml");
+    lockfile = existsSync(path) ? createHash("sha256").update(readFileSync(path)).digest("hex") : "none";
+  }
+  return lockfile;
+}
+
 function reuse(manifest: string, optionsKey: string, file: string, zip: string): { bytes: number; sha256: string } | undefined {
   try {
     const m = JSON.parse(readFileSync(manifest, "utf8")) as { optionsKey: string; inputs: string[]; inputsHash: string; sha256: string; bytes: number };

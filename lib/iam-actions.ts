@@ -35,7 +35,7 @@ export type Bound =
 /** Resource-name families the project owns; modules/bootstrap/ci-policy.ts turns each into ARN patterns. */
 export type NameKind =
   | "secret" | "log-group" | "parameter" | "function" | "event-source-mapping" | "queue" | "topic" | "alarm" | "rule"
-  | "bucket" | "object" | "role" | "kms-alias" | "rds" | "elasticache" | "ecs" | "web-acl" | "load-balancer";
+  | "bucket" | "object" | "role" | "kms-alias" | "rds" | "elasticache" | "ecs" | "web-acl" | "load-balancer" | "dashboard";
 
 export interface Grant {
   readonly actions: readonly string[];
@@ -205,6 +205,10 @@ export const TERRAFORM_IAM_ACTIONS: Readonly<Record<string, TypeActions>> = {
   aws_ecs_cluster: {
     read: ["ecs:DescribeClusters", "ecs:ListTagsForResource"],
     write: [named(["ecs"], "ecs:CreateCluster", "ecs:UpdateCluster", "ecs:UpdateClusterSettings", "ecs:PutClusterCapacityProviders", "ecs:DeleteCluster", "ecs:TagResource", "ecs:UntagResource")],
+  },
+  aws_ecs_cluster_capacity_providers: {
+    read: ["ecs:DescribeClusters"],
+    write: [named(["ecs"], "ecs:PutClusterCapacityProviders")],
   },
   aws_ecs_service: {
     read: ["ecs:DescribeServices", "ecs:ListTagsForResource"],
@@ -379,6 +383,10 @@ export const TERRAFORM_IAM_ACTIONS: Readonly<Record<string, TypeActions>> = {
   aws_cloudwatch_metric_alarm: {
     read: ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"],
     write: [named(["alarm"], "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource")],
+  },
+  aws_cloudwatch_dashboard: {
+    read: ["cloudwatch:GetDashboard"],
+    write: [named(["dashboard"], "cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards")],
   },
   aws_cloudwatch_event_rule: {
     read: ["events:DescribeRule", "events:ListTagsForResource"],

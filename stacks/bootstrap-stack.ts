@@ -8,11 +8,15 @@ import type { BootstrapConfig } from "../envs/schema.js";
 import { useRemoteState } from "../lib/backend.js";
 import { defaultTags } from "../lib/naming.js";
 import { Bootstrap } from "../modules/bootstrap/index.js";
+import type { GithubCiConfig } from "../modules/bootstrap/github.js";
+
+/** The bootstrap config, plus the GitHub Actions roles (envs/bootstrap.ts). */
+export type BootstrapStackConfig = BootstrapConfig & { readonly github?: GithubCiConfig };
 
 export class BootstrapStack extends TerraformStack {
   readonly bootstrap: Bootstrap;
 
-  constructor(scope: Construct, id: string, config: BootstrapConfig) {
+  constructor(scope: Construct, id: string, config: BootstrapStackConfig) {
     super(scope, id);
     new AwsProvider(this, "aws", { region: config.region, defaultTags: [{ tags: defaultTags("bootstrap", config.tags) }] });
     if (config.migrated) {
@@ -40,6 +44,7 @@ export class BootstrapStack extends TerraformStack {
       dynamodbLockTable: config.dynamodbLockTable,
       noncurrentVersionDays: config.noncurrentVersionDays,
       kmsDeletionWindowDays: config.kmsDeletionWindowDays,
+      ...(config.github ? { github: config.github } : {}),
     });
     const b = this.bootstrap;
     new TerraformOutput(this, "state_bucket", { value: b.bucket.bucket });
@@ -55,5 +60,10 @@ export class BootstrapStack extends TerraformStack {
       value: b.deployPolicyPartsJson,
       description: "ci_deploy_policy_json split into managed-policy-sized documents: attach each to the CI/CD deploy role",
     });
+    if (b.github) {
+      new TerraformOutput(this, "github_oidc_provider_arn", { value: b.github.providerArn });
+      new TerraformOutput(this, "ci_plan_role_arn", { value: b.github.planRole.arn, description: "Repository variable AWS_PLAN_ROLE_ARN: the pull-request plan jobs assume it" });
+      new TerraformOutput(this, "ci_deploy_role_arn", { value: b.github.deployRole.arn, description: "Repository variable AWS_DEPLOY_ROLE_ARN: the apply jobs (GitHub environments) assume it" });
+    }
   }
 }

@@ -23,8 +23,8 @@ const offenders = (resources: [string, Json][], rule: (r: Json) => boolean) => r
 const isRef = (v: unknown) => typeof v === "string" && v.startsWith("${");
 
 describe("baseline rules over every stack of the app", () => {
-  it("synthesizes the eight stacks", () => {
-    expect(stacks.map(([n]) => n).sort()).toEqual(["account-us-east-1", "bootstrap", "nonprod", "nonprod-certificate", "prod", "prod-certificate", "sandbox", "sandbox-certificate"]);
+  it("synthesizes the ten stacks", () => {
+    expect(stacks.map(([n]) => n).sort()).toEqual(["account-us-east-1", "bootstrap", "nonprod", "nonprod-certificate", "nonprod-dns", "nonprod-dns-validation", "prod", "prod-certificate", "sandbox", "sandbox-certificate"]);
   });
 
   it("CKV_AWS_158/66: every log group has a KMS key and a retention", () => {
@@ -35,8 +35,8 @@ describe("baseline rules over every stack of the app", () => {
 
   it("CKV_AWS_363/50/173/115, L1: every function runs nodejs22.x on arm64, with X-Ray active, a CMK for its environment and reserved concurrency", () => {
     const functions = everywhere("aws_lambda_function");
-    // db-bootstrap and the Open WebUI upgrade gate in each env, and sandbox's producer, worker and reconciler.
-    expect(functions.length).toBe(9);
+    // db-bootstrap, the Open WebUI upgrade gate and the canary in each env, and sandbox's producer, worker and reconciler.
+    expect(functions.length).toBe(12);
     expect(
       offenders(
         functions,

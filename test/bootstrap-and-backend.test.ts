@@ -8,7 +8,7 @@ describe.each([
   ["nonprod", ENVS.nonprod],
   ["prod", ENVS.prod],
 ] as const)("remote state of %s", (name, env) => {
-  it("uses the S3-compatible bucket with path-style addressing, skipped AWS checks and a lock file", () => {
+  it("uses the S3-compatible bucket with path-style addressing, skipped AWS checks, a lock file and the store's own profile", () => {
     expect(synthPlatform(env).json.terraform.backend).toEqual({
       s3: {
         bucket: "workspaces",
@@ -22,6 +22,8 @@ describe.each([
         skip_requesting_account_id: true,
         skip_metadata_api_check: true,
         skip_s3_checksum: true,
+        // The MinIO keys, never the default chain's AWS credentials (README "Remote state").
+        profile: "owui-state",
         use_lockfile: true,
       },
     });

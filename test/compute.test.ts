@@ -407,7 +407,9 @@ describe.each([
     });
 
     it("runs Fargate LATEST and registers in Cloud Map", () => {
-      expect(svc).toMatchObject({ launch_type: "FARGATE", platform_version: "LATEST" });
+      // On Spot (nonprod) through the FARGATE_SPOT capacity provider, otherwise the FARGATE launch type.
+      expect(svc).toMatchObject(cfg.capacity === "spot" ? { capacity_provider_strategy: [{ capacity_provider: "FARGATE_SPOT", weight: 1, base: 0 }], platform_version: "LATEST" } : { launch_type: "FARGATE", platform_version: "LATEST" });
+      expect(svc.launch_type === undefined).toBe(cfg.capacity === "spot");
       expect(svc.service_registries).toEqual({ registry_arn: ref(s, "aws_service_discovery_service", "openwebui", "arn"), container_name: "openwebui" });
       const discovery = s.resource("aws_service_discovery_service", "openwebui");
       expect(discovery.name).toBe("openwebui");
@@ -535,9 +537,10 @@ describe.each([
       for (const st of statements) expect(st.effect).toBe("Allow");
     });
 
-    it(`task role: exactly the EFS access-point mount${env.compute.enableExecuteCommand ? ", the ECS Exec channels" : ""} and the per-user KMS keys`, () => {
+    it(`task role: exactly the EFS access-point mount${env.compute.enableExecuteCommand ? ", the ECS Exec channels" : ""}${env.encryption.enabled ? " and the per-user KMS keys" : " (no KMS grants: encryption is off)"}`, () => {
       const statements = inlinePolicy(s, "openwebui_task-policy");
-      const kms = ["UserIdHmac", "UserDekEncryption", "DescribeUserKeys"];
+      // The per-user KMS grants come only with encryption.enabled (their exact shape: test/encryption.test.ts).
+      const kms = env.encryption.enabled ? ["UserIdHmac", "UserDekEncryption", "DescribeUserKeys"] : [];
       expect(statements.map((st) => st.sid).sort()).toEqual((env.compute.enableExecuteCommand ? ["MountEfsAccessPoint0", "EcsExecChannels", ...kms] : ["MountEfsAccessPoint0", ...kms]).sort());
       const efs = statements.find((st) => st.sid === "MountEfsAccessPoint0")!;
       expect(efs.actions).toEqual(["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]);

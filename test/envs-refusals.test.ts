@@ -314,6 +314,7 @@ describe("cross-env collisions (envs/cross-env.ts)", () => {
 /** AWS's length limit of each named field the stacks set: [type, field, limit]. */
 const NAME_LIMITS: [string, string, number][] = [
   ["aws_lb", "name", 32],
+  ["aws_cloudwatch_dashboard", "dashboard_name", 255],
   ["aws_ecs_task_definition", "family", 255],
   ["aws_sns_topic", "display_name", 100],
   ["aws_cloudwatch_metric_alarm", "alarm_description", 1024],

@@ -15,7 +15,7 @@ describe("env configs", () => {
     expect(prod.network.singleNatGateway).toBe(false);
   });
 
-  it("fills defaults: state backend, every interface endpoint on, derived subnets", () => {
+  it("fills defaults: state backend (with the store's own profile), every interface endpoint on, derived subnets", () => {
     expect(nonprod.state).toEqual({
       bucket: "workspaces",
       endpoint: "https://s3.oremuslabs.app",
@@ -24,6 +24,7 @@ describe("env configs", () => {
       usePathStyle: true,
       skipAwsValidations: true,
       useLockfile: true,
+      profile: "owui-state",
     });
     expect(nonprod.stateKey).toBe("open-webui/aws/nonprod.tfstate");
     expect(Object.values(prod.network.interfaceEndpoints).every(Boolean)).toBe(true);

@@ -376,7 +376,7 @@ describe.each([
       WEBUI_SESSION_COOKIE_SECURE: "true",
       ENABLE_OAUTH_SIGNUP: "true",
       OAUTH_MERGE_ACCOUNTS_BY_EMAIL: "true",
-      OPENID_PROVIDER_URL: `https://login.microsoftonline.com/${dataRefOf(s, "aws_ssm_parameter", "identity_entra-tenant-id", "insecure_value")}/v2.0/.well-known/openid-configuration`,
+      OPENID_PROVIDER_URL: `https://login.microsoftonline.com/${dataRefOf(s, "aws_ssm_parameter", "integrations_entra-tenant-id", "insecure_value")}/v2.0/.well-known/openid-configuration`,
       OPENID_REDIRECT_URI: `https://${env.hostname}/oauth/oidc/callback`,
       OAUTH_SCOPES: "openid email profile",
       OAUTH_PROVIDER_NAME: "Microsoft",

@@ -103,8 +103,8 @@ describe("create_before_destroy is never combined with a fixed name", () => {
   /** Attributes that name a resource uniquely in its account and region. */
   const FIXED_NAMES = ["name", "identifier", "cluster_identifier", "replication_group_id", "bucket", "function_name", "creation_token", "domain"];
 
-  it("synthesizes every stack: bootstrap, the account stack, and each env with its certificate", () => {
-    expect(stacks.map(([id]) => id).sort()).toEqual(["account-us-east-1", "bootstrap", ...ENVIRONMENTS.flatMap((e) => [e.name, `${e.name}-certificate`])].sort());
+  it("synthesizes every stack: bootstrap, the account stack, and each env with its certificate (and its DNS stacks when it has Cloudflare)", () => {
+    expect(stacks.map(([id]) => id).sort()).toEqual(["account-us-east-1", "bootstrap", ...ENVIRONMENTS.flatMap((e) => [e.name, `${e.name}-certificate`, ...(e.dns?.cloudflare ? [`${e.name}-dns-validation`, `${e.name}-dns`] : [])])].sort());
   });
 
   it("no resource of any stack has create_before_destroy and a fixed name (a replacement would collide with the old one)", () => {
@@ -128,7 +128,7 @@ describe("create_before_destroy is never combined with a fixed name", () => {
     // The network's endpoint group keeps its name: it has no create_before_destroy.
     const groups = Object.values(prod.resource.aws_security_group as Record<string, Json>).filter((g) => g.lifecycle?.create_before_destroy);
     expect(groups.map((g) => g.name_prefix).sort()).toEqual(
-      ["alb", "database", "db-bootstrap", "efs", "litellm", "mcpo", "openwebui", "redis"].map((n) => `owui-prod-${n}-`),
+      ["alb", "canary", "database", "db-bootstrap", "efs", "litellm", "mcpo", "openwebui", "redis"].map((n) => `owui-prod-${n}-`),
     );
     for (const g of groups) expect(g.tags.Name).toBe(g.name_prefix.replace(/-$/, ""));
     const [parameters] = Object.values(prod.resource.aws_rds_cluster_parameter_group as Record<string, Json>);

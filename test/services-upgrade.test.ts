@@ -496,7 +496,11 @@ describe.each([
   it("runs after db-bootstrap, and the ECS service only after the gate; the service never rolls back to the old version", () => {
     expect(inv.depends_on).toEqual([`aws_lambda_invocation.${bootstrapName}`]);
     const svc = s.resource("aws_ecs_service", "compute_openwebui_");
-    expect(svc.depends_on).toEqual([`aws_lambda_invocation.${invocationName}`]);
+    // On Fargate Spot (nonprod) the service also waits for the cluster's capacity providers.
+    const providers = s.resources("aws_ecs_cluster_capacity_providers").map(([name]) => `aws_ecs_cluster_capacity_providers.${name}`);
+    const spot = env.services.openwebui.capacity === "spot" ? providers : [];
+    if (env.services.openwebui.capacity === "spot") expect(providers).toHaveLength(1);
+    expect([...svc.depends_on].sort()).toEqual([`aws_lambda_invocation.${invocationName}`, ...spot].sort());
     expect(svc.deployment_circuit_breaker).toEqual({ enable: true, rollback: false });
   });
 

@@ -53,6 +53,9 @@ export function namePatterns(ctx: CiPolicyContext, kind: NameKind): string[] {
       return [arn("sns", `${dash}*`)];
     case "alarm":
       return [arn("cloudwatch", `alarm:${dash}*`)];
+    case "dashboard":
+      // Dashboards are global: their ARNs have no region.
+      return [arn("cloudwatch", `dashboard/${dash}*`, "")];
     case "rule":
       return [arn("events", `rule/${dash}*`)];
     case "bucket":

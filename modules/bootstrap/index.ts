@@ -17,6 +17,7 @@ import type { AwsContext } from "../../lib/context.js";
 import { defaultTags } from "../../lib/naming.js";
 import { accountKeyAdministration, denyInsecureTransport, policyDocument, type PolicyStatement } from "../../lib/policy.js";
 import { deployStatements, planStatements, splitForManagedPolicies, type CiPolicyContext } from "./ci-policy.js";
+import { GithubCiRoles, type GithubCiConfig } from "./github.js";
 import { STACK_TERRAFORM_TYPES } from "./stack-types.generated.js";
 
 /** The tag the provider's default_tags put on every project resource; the deploy policy keys on it. */
@@ -42,6 +43,13 @@ export interface BootstrapProps {
    * @default - the types the env and certificate stacks synthesize (stack-types.generated.ts)
    */
   readonly terraformTypes?: readonly string[];
+  /**
+   * GitHub Actions' OIDC provider and a plan and a deploy role carrying the policies below, trusted
+   * by this repository's pull-request jobs (plan) and its listed GitHub environments (deploy).
+   * Named `github-<resourcePrefix>plan|deploy`, outside the deploy policy's own `role/<resourcePrefix>*`.
+   * @default - no roles (attach the policy outputs to roles of your own)
+   */
+  readonly github?: GithubCiConfig;
 }
 
 export class Bootstrap extends Construct {
@@ -59,6 +67,8 @@ export class Bootstrap extends Construct {
   readonly deployPolicyJson: string;
   /** {@link deployPolicyJson}'s statements in parts that each fit one managed policy; attach all of them. */
   readonly deployPolicyPartsJson: string[];
+  /** The GitHub OIDC provider and CI roles, when {@link BootstrapProps.github} is set. */
+  readonly github?: GithubCiRoles;
 
   constructor(scope: Construct, id: string, props: BootstrapProps) {
     super(scope, id);
@@ -140,5 +150,17 @@ export class Bootstrap extends Construct {
     // The whole deploy policy outgrows one managed policy (6,144 characters): the same statements,
     // in parts that each fit one, are what a role attaches.
     this.deployPolicyPartsJson = splitForManagedPolicies((c) => deployStatements(c, types), ci).map((part, i) => policyDocument(this, `ci-deploy-policy-part-${i + 1}`, part).json);
+
+    if (props.github) {
+      const common = { state: this.statePolicyJson, read: this.planPolicyJson };
+      this.github = new GithubCiRoles(this, "github", {
+        aws,
+        config: props.github,
+        // `github-owui-`: the deploy policy may change roles named `owui-*`, so it must not reach its own.
+        namePrefix: `github-${props.resourcePrefix}`,
+        planPolicies: common,
+        deployPolicies: { ...common, ...Object.fromEntries(this.deployPolicyPartsJson.map((json, i) => [`write-${i + 1}`, json])) },
+      });
+    }
   }
 }

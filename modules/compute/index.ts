@@ -11,6 +11,7 @@ import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
 import { AcmCertificateValidation } from "@cdktf/provider-aws/lib/acm-certificate-validation";
 import { DataAwsElbServiceAccount } from "@cdktf/provider-aws/lib/data-aws-elb-service-account";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
+import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
@@ -94,6 +95,8 @@ export interface ComputeOutputs {
   readonly albDnsName: string;
   readonly albZoneId: string;
   readonly albArn: string;
+  /** The ALB's ARN suffix (`app/<name>/<id>`): the `LoadBalancer` dimension of its CloudWatch metrics. */
+  readonly albArnSuffix: string;
   readonly appUrl: string;
   /** Private DNS namespace services are discoverable in: `<service>.<namespaceName>`. */
   readonly namespaceName: string;
@@ -109,6 +112,7 @@ export class Compute extends Construct implements ComputeOutputs {
   readonly albDnsName: string;
   readonly albZoneId: string;
   readonly albArn: string;
+  readonly albArnSuffix: string;
   readonly appUrl: string;
   readonly namespaceName: string;
   private readonly services: FargateService[] = [];
@@ -155,6 +159,7 @@ export class Compute extends Construct implements ComputeOutputs {
     this.albDnsName = this.alb.dnsName;
     this.albZoneId = this.alb.zoneId;
     this.albArn = this.alb.arn;
+    this.albArnSuffix = this.alb.arnSuffix;
     this.appUrl = `https://${props.hostname}`;
 
     // Waits until ACM has issued the certificate; the HTTPS listener uses the ARN it returns, so
@@ -221,7 +226,11 @@ export class Compute extends Construct implements ComputeOutputs {
 
     const group = security.addServiceSecurityGroup(spec.name, spec.port);
     const withExec = { ...spec, enableExecuteCommand: spec.enableExecuteCommand ?? this.props.enableExecuteCommand ?? false };
-    const service = new FargateService(this, spec.name, withExec, { ...this.ctx, servicesSecurityGroupId: group.securityGroupId /* the service's own group */ });
+    if (spec.capacity === "spot" && spec.cpuArchitecture === "ARM64") {
+      throw new Error(`services.${spec.name}.capacity: "spot" with cpuArchitecture "ARM64"; Fargate Spot runs only X86_64 Linux tasks. Fix: use X86_64 for Spot, or on-demand capacity for ARM64`);
+    }
+    const spot = spec.capacity === "spot" ? { capacityProviders: this.spotCapacityProviders() } : {};
+    const service = new FargateService(this, spec.name, withExec, { ...this.ctx, ...spot, servicesSecurityGroupId: group.securityGroupId /* the service's own group */ });
 
     if (spec.routing.type !== "internal") {
       // The ALB reaches the target port only (a routed sidecar's, when there is one).
@@ -239,8 +248,29 @@ export class Compute extends Construct implements ComputeOutputs {
     return service;
   }
 
+  private capacityProviders?: EcsClusterCapacityProviders;
+
+  /** FARGATE and FARGATE_SPOT on the cluster, created with the first service that asks for Spot. */
+  private spotCapacityProviders(): EcsClusterCapacityProviders {
+    this.capacityProviders ??= new EcsClusterCapacityProviders(this, "capacity-providers", {
+      clusterName: this.cluster.name,
+      capacityProviders: ["FARGATE", "FARGATE_SPOT"],
+      // Services without a strategy keep their FARGATE launch type; this is only the cluster's default.
+      defaultCapacityProviderStrategy: [{ capacityProvider: "FARGATE", weight: 1, base: 0 }],
+    });
+    return this.capacityProviders;
+  }
+
   private accessOf(name: string): ServiceNetworkAccess {
     return (this.props.serviceAccess ?? PLATFORM_SERVICE_ACCESS)[name] ?? {};
+  }
+
+  /**
+   * What CloudWatch metrics name each service by, for the services created so far: its short name,
+   * the ECS service's name (`ServiceName`) and its target group's ARN suffix (`TargetGroup`), when ALB-routed.
+   */
+  get serviceMetrics(): { readonly name: string; readonly serviceName: string; readonly targetGroupArnSuffix?: string }[] {
+    return this.services.map((s) => ({ name: s.spec.name, serviceName: s.service.name, ...(s.targetGroup ? { targetGroupArnSuffix: s.targetGroup.arnSuffix } : {}) }));
   }
 
   /** Names of the ECS services created so far. */

@@ -12,7 +12,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { ServiceDiscoveryService } from "@cdktf/provider-aws/lib/service-discovery-service";
-import { Fn } from "cdktf";
+import { Fn, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { AwsContext } from "../../lib/context.js";
 import { resourceName } from "../../lib/naming.js";
@@ -36,6 +36,8 @@ export interface ServiceContext {
   readonly namespaceName: string;
   /** Present when the service is ALB-routed. */
   readonly alb?: { readonly httpsListenerArn: string; readonly albArnSuffix: string };
+  /** The cluster's FARGATE/FARGATE_SPOT association; present when the service runs on Spot. */
+  readonly capacityProviders?: ITerraformDependable;
 }
 
 function valueFrom(source: SecretSource): string {
@@ -226,7 +228,13 @@ export class FargateService extends Construct {
       cluster: ctx.clusterArn,
       taskDefinition: this.taskDefinition.arn,
       desiredCount: spec.scaling.minCount,
-      launchType: "FARGATE",
+      // Spot: the FARGATE_SPOT capacity provider (launch type and strategy exclude each other). ECS
+      // moves an existing service from a launch type to a strategy only with a new deployment
+      // ("you must force a new deployment"); with force_new_deployment the provider updates it in
+      // place instead of replacing it (hashicorp/terraform-provider-aws#43533).
+      ...(ctx.capacityProviders
+        ? { capacityProviderStrategy: [{ capacityProvider: "FARGATE_SPOT", weight: 1, base: 0 }], forceNewDeployment: true, dependsOn: [ctx.capacityProviders] }
+        : { launchType: "FARGATE" }),
       platformVersion: "LATEST",
       networkConfiguration: { subnets: [...this.subnetIds], securityGroups: [...this.securityGroupIds], assignPublicIp: false },
       // Always stops a failing deployment; rolls back unless the spec says the old version must not return.

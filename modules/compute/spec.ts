@@ -122,6 +122,11 @@ export interface ServiceSpec extends ContainerSpec {
    * @default true
    */
   readonly deploymentRollback?: boolean;
+  /**
+   * Fargate capacity: `spot` places the tasks on the FARGATE_SPOT capacity provider (X86_64 only;
+   * interrupted with two minutes' warning), for stateless services. @default "on-demand"
+   */
+  readonly capacity?: "on-demand" | "spot";
 }
 
 const NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;

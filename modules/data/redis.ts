@@ -9,6 +9,7 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { ElasticacheReplicationGroup } from "@cdktf/provider-aws/lib/elasticache-replication-group";
 import { ElasticacheSubnetGroup } from "@cdktf/provider-aws/lib/elasticache-subnet-group";
+import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
 import type { EnvConfig } from "../../envs/schema.js";
 import { resourceName } from "../../lib/naming.js";
@@ -35,6 +36,8 @@ export interface RedisOutputs {
   readonly port: number;
   /** `{"url": "rediss://:<token>@<host>:6379/0", "host", "port", "authToken"}`, filled by db-bootstrap. */
   readonly secret: SecretRef;
+  /** The replication group's member clusters, one per node (`CacheClusterId`, the dimension of their CloudWatch metrics). */
+  readonly cacheClusterIds: readonly string[];
 }
 
 export class RedisCache extends Construct implements RedisOutputs {
@@ -44,6 +47,7 @@ export class RedisCache extends Construct implements RedisOutputs {
   readonly primaryEndpoint: string;
   readonly port = REDIS_PORT;
   readonly secret: SecretRef;
+  readonly cacheClusterIds: readonly string[];
 
   constructor(scope: Construct, id: string, props: RedisCacheProps) {
     super(scope, id);
@@ -85,6 +89,8 @@ export class RedisCache extends Construct implements RedisOutputs {
       lifecycle: { ignoreChanges: ["auth_token", "auth_token_update_strategy"] },
     });
     this.replicationGroupId = this.replicationGroup.id;
+    // member_clusters is a set (cdktf reads it through tolist, sorted): element i is node i+1 (`<group>-001`, `-002`, …).
+    this.cacheClusterIds = Array.from({ length: 1 + config.replicas }, (_, i) => Token.asString(Fn.element(this.replicationGroup.memberClusters, i)));
     this.replicationGroupArn = this.replicationGroup.arn;
     this.primaryEndpoint = this.replicationGroup.primaryEndpointAddress;
     this.secret = emptySecret(this, "secret", {

@@ -1,18 +1,18 @@
 /**
  * Identity layer: who signs users in and how Open WebUI learns who they are (`auth` in the env).
  * Creates the Cognito user pool when the IdP is Cognito, the placeholder secrets the mode needs
- * (SCIM token, Entra client secret, oauth2-proxy cookie secret), reads Entra ids from SSM when the
- * config points there, wires Open WebUI's task for the mode (modules/identity/wiring.ts) and runs
+ * (SCIM token, Entra client secret, oauth2-proxy cookie secret), takes the Entra ids from the
+ * integrations layer (which publishes them, or reads an operator's parameter), wires Open WebUI's task for the mode (modules/identity/wiring.ts) and runs
  * the auth guardrails (modules/policy) on the result. Other layers take only its typed outputs.
  */
-import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
 import { TerraformLocal } from "cdktf";
 import { Construct } from "constructs";
 import type { AuthConfig } from "../../envs/auth.js";
 import type { EnvConfig } from "../../envs/schema.js";
 import type { AwsContext } from "../../lib/context.js";
 import { placeholderSecret, type PlaceholderInfo } from "../../lib/placeholder-secret.js";
-import type { ParameterRef, SecretRef } from "../../lib/refs.js";
+import type { SecretRef } from "../../lib/refs.js";
+import type { IntegrationsOutputs } from "../integrations/index.js";
 import type { SecurityOutputs } from "../security/index.js";
 import { CognitoUserPool } from "./cognito.js";
 import type { OpenWebUiAuth, ScimOutputs, UserPoolOutputs } from "./types.js";
@@ -33,6 +33,12 @@ export interface IdentityProps {
   readonly logRetentionDays: number;
   /** The ALB's view of the network, for the oauth2-proxy sidecar (mode `oauth2-proxy`). */
   readonly alb: AlbFacts;
+  /**
+   * The Entra tenant and client ids (the integrations layer publishes them, or reads the parameter an
+   * operator publishes). Required when `auth.idp` is `entra`.
+   * @default - none (fine for Cognito)
+   */
+  readonly integrations?: Pick<IntegrationsOutputs, "entra">;
 }
 
 /** What the oauth2-proxy sidecar must know of the ALB in front of it. */
@@ -113,12 +119,13 @@ export class Identity extends Construct implements IdentityOutputs {
     }
 
     if (auth.idp === "entra") {
-      const { tenantId, clientId } = auth.entra;
+      const ids = props.integrations?.entra;
+      if (!ids) throw new Error(`Identity ${this.node.path}: auth.idp is "entra" but no Entra ids were given. Fix: pass the integrations layer's outputs as props.integrations`);
       refs.entra = {
-        // Not secret, but needed at plan to build OPENID_PROVIDER_URL: read from SSM (insecure_value is the plain value).
-        tenantId: typeof tenantId === "string" ? tenantId : new DataAwsSsmParameter(this, "entra-tenant-id", { name: tenantId.parameterName }).insecureValue,
-        // ECS reads it from SSM at task start.
-        clientId: typeof clientId === "string" ? clientId : this.parameter(aws, clientId.parameterName),
+        // A literal, or the operator parameter's value read at plan (builds OPENID_PROVIDER_URL).
+        tenantId: ids.tenantId,
+        // A literal, or the operator's parameter, which ECS reads at task start.
+        clientId: ids.clientId,
         clientSecret: this.placeholder(
           "entra-client-secret",
           `owui/${env.name}/openwebui/oauth-client-secret`,
@@ -152,10 +159,5 @@ export class Identity extends Construct implements IdentityOutputs {
   private placeholder(id: string, secretName: string, format: string): SecretRef {
     this.placeholderList.push({ name: id, secretName, format });
     return placeholderSecret(this, id, { name: secretName, description: `Fill after apply. Format: ${format}`, kmsKeyArn: this.kmsKeyArn });
-  }
-
-  /** An SSM parameter by name, as ECS `secrets` reference it (no read at plan). */
-  private parameter(aws: AwsContext, parameterName: string): ParameterRef {
-    return { parameterName, parameterArn: `arn:${aws.partition}:ssm:${aws.region}:${aws.accountId}:parameter${parameterName}` };
   }
 }

@@ -39,6 +39,11 @@ export interface NetworkProps {
   readonly singleNatGateway?: boolean;
   /** Interface endpoints to create. @default - none */
   readonly interfaceEndpoints?: Readonly<Partial<Record<InterfaceEndpointName, boolean>>>;
+  /**
+   * The AZs the interface endpoints have network interfaces in: every AZ, or only the first AZ's
+   * private subnet (billed per endpoint per AZ; the other AZs reach it across AZs). @default "all"
+   */
+  readonly interfaceEndpointAzs?: "all" | "first";
 }
 
 export interface FlowLogOptions {
@@ -184,7 +189,7 @@ export class Network extends Construct implements NetworkOutputs {
             serviceName: `com.amazonaws.${props.region}.${service}`,
             vpcEndpointType: "Interface",
             privateDnsEnabled: true,
-            subnetIds: this.privateSubnetIds,
+            subnetIds: props.interfaceEndpointAzs === "first" ? this.privateSubnetIds.slice(0, 1) : this.privateSubnetIds,
             securityGroupIds: [sg.id],
             tags: { Name: this.name(service.replace(/\./g, "-")) },
           }),

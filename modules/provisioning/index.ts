@@ -137,6 +137,9 @@ export interface ProvisioningOutputs {
   /** `owui-<env>-provisioning-dlq`: what the DLQ alarm watches; redrive it with `aws sqs start-message-move-task`. */
   readonly deadLetterQueueUrl: string;
   readonly deadLetterQueueArn: string;
+  /** The queues' names (`QueueName`, the dimension of their CloudWatch metrics). */
+  readonly queueName: string;
+  readonly deadLetterQueueName: string;
   /** `owui-<env>-provisioning-<handler>`. */
   readonly functionNames: Readonly<Record<PipelineHandler, string>>;
   /** The worker's and reconciler's security group (egress 8080 to services, 443 to AWS APIs). */
@@ -186,6 +189,8 @@ export class Provisioning extends Construct implements ProvisioningOutputs {
   readonly queueArn: string;
   readonly deadLetterQueueUrl: string;
   readonly deadLetterQueueArn: string;
+  readonly queueName: string;
+  readonly deadLetterQueueName: string;
   readonly functionNames: Readonly<Record<PipelineHandler, string>>;
   readonly clientSecurityGroup: SecurityGroupRef;
 
@@ -354,6 +359,8 @@ export class Provisioning extends Construct implements ProvisioningOutputs {
     this.queueArn = this.queue.arn;
     this.deadLetterQueueUrl = this.deadLetterQueue.url;
     this.deadLetterQueueArn = this.deadLetterQueue.arn;
+    this.queueName = this.queue.name;
+    this.deadLetterQueueName = this.deadLetterQueue.name;
     this.functionNames = { producer: this.producer.functionName, worker: this.worker.functionName, reconciler: this.reconciler.functionName };
     this.clientSecurityGroup = clientGroup;
   }

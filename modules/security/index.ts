@@ -62,6 +62,8 @@ export interface SecurityOutputs {
   readonly redisSecurityGroup: SecurityGroupRef;
   /** WAFv2 web ACL ARN when enabled. */
   readonly webAclArn?: string;
+  /** The web ACL's metric name when enabled (its visibility config's; the `WebACL` dimension of its CloudWatch metrics). */
+  readonly webAclMetricName?: string;
   /** The WAF's log group (`aws-waf-logs-owui-<env>`) when the WAF is enabled. */
   readonly webAclLogGroupName?: string;
 }
@@ -91,6 +93,7 @@ export class Security extends Construct implements SecurityOutputs {
   readonly redisSecurityGroup: SecurityGroupRef;
   readonly webAcl?: Wafv2WebAcl;
   readonly webAclArn?: string;
+  readonly webAclMetricName?: string;
   readonly webAclLogGroupName?: string;
   /** WCUs the web ACL's rules use, when the WAF is enabled. */
   readonly webAclWcu?: number;
@@ -194,6 +197,7 @@ export class Security extends Construct implements SecurityOutputs {
       const waf = addAlbWebAcl(this, { namePrefix: this.name(), aws, kmsKeyArn: this.workloadKey.keyArn, logRetentionDays: wafLogRetentionDays });
       this.webAcl = waf.webAcl;
       this.webAclArn = waf.webAcl.arn;
+      this.webAclMetricName = waf.webAcl.visibilityConfig.metricName;
       this.webAclLogGroupName = waf.logGroup.name;
       this.webAclWcu = waf.wcu;
     }

@@ -1,7 +1,8 @@
 /**
  * The platform's three services on the compute layer's factory:
  * - **Open WebUI**, the ALB's default route, wired to LiteLLM (one global OpenAI connection every
- *   user sees) and to mcpo (global tool servers), with the per-user KMS keys;
+ *   user sees) and to mcpo (global tool servers), with the per-user KMS keys when
+ *   `encryption.enabled` says the image implements per-user encryption;
  * - **LiteLLM**, internal only: the OpenAI-compatible gateway to Bedrock, its catalog generated from
  *   config and delivered as `config.yaml` in an encrypted S3 bucket, its IAM scoped to that catalog;
  * - **mcpo**, internal only: MCP servers from config exposed as OpenAPI tool servers.
@@ -25,7 +26,7 @@ import type { AwsContext } from "../../lib/context.js";
 import { resourceName } from "../../lib/naming.js";
 import { placeholderSecret, type PlaceholderInfo } from "../../lib/placeholder-secret.js";
 import { ConfigError, ConfigErrors } from "../../lib/errors.js";
-import { denyInsecureTransport, policyDocument } from "../../lib/policy.js";
+import { denyInsecureTransport, policyDocument, type PolicyStatement } from "../../lib/policy.js";
 import type { SecretRef } from "../../lib/refs.js";
 import type { Compute, FargateService, ServiceSpec } from "../compute/index.js";
 import type { DataOutputs } from "../data/index.js";
@@ -111,11 +112,13 @@ export function toolServerConnection(url: string, name: string, key: string) {
 }
 
 /** The spec fields every service takes straight from its `services.<name>` config section. */
-function sizedFromConfig(cfg: EnvConfig["services"][keyof EnvConfig["services"]]): Pick<ServiceSpec, "image" | "cpu" | "memoryMiB" | "scaling"> {
+function sizedFromConfig(cfg: EnvConfig["services"][keyof EnvConfig["services"]]): Pick<ServiceSpec, "image" | "cpu" | "memoryMiB" | "scaling" | "cpuArchitecture" | "capacity"> {
   return {
     image: cfg.image,
     cpu: cfg.cpu,
     memoryMiB: cfg.memoryMiB,
+    cpuArchitecture: cfg.cpuArchitecture,
+    capacity: cfg.capacity,
     scaling: { minCount: cfg.minCount, maxCount: cfg.maxCount, targetCpuPercent: cfg.targetCpuPercent, requestsPerTarget: cfg.requestsPerTarget },
   };
 }
@@ -379,10 +382,8 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
         RAG_OPENAI_API_BASE_URL: this.litellmBaseUrl,
         // No model hub is reachable from the task, nor needed: never try one at start.
         HF_HUB_OFFLINE: "1",
-        // Per-user chat encryption (application side in the image).
-        KMS_HMAC_KEY_ID: security.userIdHmacKey.keyId,
-        KMS_APPLICATION_CMK_ID: security.userDataKey.keyId,
-        AWS_REGION: env.region,
+        // Per-user chat encryption (application side in the image): only when the image implements it.
+        ...(env.encryption.enabled ? userKeyEnvironment(security, env.region) : {}),
       }, auth.environment),
       secrets: disjoint("secrets", {
         DATABASE_URL: { secret: data.databaseSecrets.openwebui!, jsonKey: "url" },
@@ -402,20 +403,43 @@ export class PlatformServices extends Construct implements PlatformServicesOutpu
         },
       ],
     });
-    service.grant(
-      { sid: "UserIdHmac", actions: ["kms:GenerateMac"], resources: [security.userIdHmacKey.keyArn] },
-      {
-        sid: "UserDekEncryption",
-        actions: ["kms:Encrypt", "kms:Decrypt"],
-        resources: [security.userDataKey.keyArn],
-        conditions: [
-          { test: "StringEquals", variable: "kms:EncryptionContext:purpose", values: ["user-dek-encryption"] },
-          { test: "StringEquals", variable: "kms:EncryptionContext:application", values: ["open-webui"] },
-          { test: "ForAllValues:StringEquals", variable: "kms:EncryptionContextKeys", values: ["purpose", "application"] },
-        ],
-      },
-      { sid: "DescribeUserKeys", actions: ["kms:DescribeKey"], resources: [security.userIdHmacKey.keyArn, security.userDataKey.keyArn] },
-    );
+    if (env.encryption.enabled) service.grant(...userKeyStatements(security));
     return service;
   }
+}
+
+/** The encryption context of every user DEK (REQUIREMENTS.md); functions/user-keys uses the same. */
+export const USER_DEK_ENCRYPTION_CONTEXT = { purpose: "user-dek-encryption", application: "open-webui" } as const;
+
+/** What Open WebUI reads to find the per-user keys (an image implementing per-user encryption). */
+export function userKeyEnvironment(security: Pick<SecurityOutputs, "userIdHmacKey" | "userDataKey">, region: string): Record<string, string> {
+  return { KMS_HMAC_KEY_ID: security.userIdHmacKey.keyId, KMS_APPLICATION_CMK_ID: security.userDataKey.keyId, AWS_REGION: region };
+}
+
+/**
+ * The per-user key grants (issue #14, CONTRACTS.md "AWS KMS"), for Open WebUI's task role and the
+ * canary alike:
+ * - GenerateMac and VerifyMac on the HMAC key (HMAC keys take no encryption context);
+ * - Encrypt, Decrypt and GenerateDataKey on the DEK key, only with exactly the context
+ *   {purpose: user-dek-encryption, application: open-webui}: `StringEquals` on each
+ *   `kms:EncryptionContext:<key>` requires that pair, and `ForAllValues:StringEquals` on
+ *   `kms:EncryptionContextKeys` refuses any other key (ForAllValues alone would also pass a request
+ *   with no context at all, which the two StringEquals conditions refuse);
+ * - DescribeKey on both (the client reads the HMAC key's MacAlgorithms).
+ */
+export function userKeyStatements(security: Pick<SecurityOutputs, "userIdHmacKey" | "userDataKey">): PolicyStatement[] {
+  return [
+    { sid: "UserIdHmac", actions: ["kms:GenerateMac", "kms:VerifyMac"], resources: [security.userIdHmacKey.keyArn] },
+    {
+      sid: "UserDekEncryption",
+      actions: ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+      resources: [security.userDataKey.keyArn],
+      conditions: [
+        { test: "StringEquals", variable: "kms:EncryptionContext:purpose", values: [USER_DEK_ENCRYPTION_CONTEXT.purpose] },
+        { test: "StringEquals", variable: "kms:EncryptionContext:application", values: [USER_DEK_ENCRYPTION_CONTEXT.application] },
+        { test: "ForAllValues:StringEquals", variable: "kms:EncryptionContextKeys", values: ["purpose", "application"] },
+      ],
+    },
+    { sid: "DescribeUserKeys", actions: ["kms:DescribeKey"], resources: [security.userIdHmacKey.keyArn, security.userDataKey.keyArn] },
+  ];
 }

@@ -196,7 +196,8 @@ export function openWebUiServiceEnv(env: EnvConfig): string[] {
     ...(env.data.redis.enabled ? ["WEBSOCKET_MANAGER", "ENABLE_WEBSOCKET_SUPPORT"] : []),
     "ENABLE_PERSISTENT_CONFIG", "BYPASS_MODEL_ACCESS_CONTROL", "ENABLE_DIRECT_CONNECTIONS",
     "ENABLE_OPENAI_API", "OPENAI_API_BASE_URLS", "ENABLE_OLLAMA_API",
-    "KMS_HMAC_KEY_ID", "KMS_APPLICATION_CMK_ID", "AWS_REGION",
+    // Per-user encryption wiring only with encryption.enabled (test/encryption.test.ts).
+    ...(env.encryption.enabled ? ["KMS_HMAC_KEY_ID", "KMS_APPLICATION_CMK_ID", "AWS_REGION"] : []),
     "VECTOR_DB", ...(env.services.openwebui.retrieval.vectorDb === "pgvector" ? ["PGVECTOR_CREATE_EXTENSION"] : []),
     "RAG_EMBEDDING_ENGINE", "RAG_EMBEDDING_MODEL", "RAG_OPENAI_API_BASE_URL", "HF_HUB_OFFLINE",
   ];
@@ -311,6 +312,8 @@ export function intendedServiceGroupRules(env: EnvConfig, albTargetPort: number)
     ...path("client-db-bootstrap", "database", 5432),
     // The provisioning layer's worker and reconciler (Cognito envs): Open WebUI's SCIM API on 8080.
     ...("provisioning" in env.auth && env.auth.provisioning.enabled ? ["client-provisioning out tcp/443-443 0.0.0.0/0", ...path("client-provisioning", "service-openwebui", 8080)] : []),
+    // The canary (when on): AWS APIs on 443 and LiteLLM's readiness on 4000; never Open WebUI's port.
+    ...(env.canary.enabled ? ["client-canary out tcp/443-443 0.0.0.0/0", ...path("client-canary", "service-litellm", 4000)] : []),
   ].sort();
 }
 
