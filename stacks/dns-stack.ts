@@ -3,12 +3,11 @@
  * CNAME from the env's hostname to the ALB. It reads the `<env>` stack's `alb_dns_name` output
  * through S3 remote state, so it deploys last: certificate → dns-validation → env → this stack.
  */
-import { CloudflareProvider } from "@cdktf/provider-cloudflare/lib/provider";
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import { siblingStateKey, type EnvConfig } from "../envs/schema.js";
-import { readRemoteState, useRemoteState } from "../lib/backend.js";
+import type { EnvConfig } from "../envs/schema.js";
 import { CloudflareDns } from "../modules/dns/index.js";
+import { CloudflareStack } from "./cloudflare-stack.js";
 import type { PlatformStack } from "./platform-stack.js";
 
 export interface DnsStackProps {
@@ -17,23 +16,17 @@ export interface DnsStackProps {
   readonly platform: PlatformStack;
 }
 
-export class DnsStack extends TerraformStack {
+export class DnsStack extends CloudflareStack {
   readonly dns: CloudflareDns;
 
   constructor(scope: Construct, id: string, props: DnsStackProps) {
-    super(scope, id);
     const { env } = props;
-    const cloudflare = env.dns?.cloudflare;
-    if (!cloudflare) throw new Error(`${env.name}: the ${id} stack needs dns.cloudflare in the env's config`);
-    // No token here or in config: the provider reads CLOUDFLARE_API_TOKEN when Terraform runs.
-    new CloudflareProvider(this, "cloudflare", {});
-    useRemoteState(this, env.state, siblingStateKey(env, "dns"));
-    const platform = readRemoteState(this, "platform", env.state, env.stateKey);
-    this.addDependency(props.platform);
+    super(scope, id, env, "dns", { stack: props.platform, id: "platform", stateKey: env.stateKey });
+    const { cloudflare } = this;
     this.dns = new CloudflareDns(this, "dns", {
       zoneId: cloudflare.zoneId,
       managedBy: id,
-      app: { hostname: env.hostname, target: platform.getString("alb_dns_name"), proxied: cloudflare.proxied },
+      app: { hostname: env.hostname, target: this.followed.getString("alb_dns_name"), proxied: cloudflare.proxied },
     });
     new TerraformOutput(this, "app_record_name", { value: this.dns.appRecordName, description: "The app's record in the Cloudflare zone (the env's hostname)" });
     new TerraformOutput(this, "app_record_proxied", {

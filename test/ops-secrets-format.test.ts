@@ -6,7 +6,8 @@
  */
 import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
-import { cognitoLogoutUrl, queryEscape } from "../modules/identity/wiring.js";
+import { queryEscape } from "../lib/hcl-template.js";
+import { cognitoLogoutUrl } from "../modules/identity/wiring.js";
 import { TOOL_SERVER_ACCESS_GRANTS } from "../modules/services/index.js";
 import { TemplateEvaluator } from "../ops/lib/ecs-template.js";
 import { containerChecks, fixStuckCommand, isWatched, rolloutChecks, valueCheck } from "../ops/lib/doctor.js";

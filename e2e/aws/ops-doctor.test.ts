@@ -10,61 +10,32 @@
  * compared with moto's for the fields doctor reads.
  */
 import { CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand, type ContainerDefinition } from "@aws-sdk/client-ecs";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { CreateSecretCommand, DescribeSecretCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { buildProgram } from "../../ops/index.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TemplateEvaluator } from "../../ops/lib/ecs-template.js";
 import { describeServices, describeTaskDefinition } from "../../ops/lib/ecs.js";
-import { readSynth, type Json, type SynthesizedApp } from "../../ops/lib/stack.js";
-import { buildApp } from "../../stacks/app.js";
+import type { Json, SynthesizedApp } from "../../ops/lib/stack.js";
 import { startEcsFake, type EcsFake } from "../../test/fakes/ecs.js";
-import { readManifest } from "../harness/manifest.js";
-import { startMoto, type Moto } from "../world/infra.js";
+import type { Moto } from "../world/infra.js";
+import { credentials, REGION, row, runCli, runOps, startOpsWorld, type OpsWorld } from "./support.js";
 
-const REGION = "us-east-1";
 const ACCOUNT = "123456789012";
-const ENV_KEYS = ["AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_ECS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"] as const;
-const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
 
+let world: OpsWorld;
 let moto: Moto;
 let synthDir: string;
 let app: SynthesizedApp;
 let sm: SecretsManagerClient;
 let ssm: SSMClient;
 let ecs: ECSClient;
-const saved: Record<string, string | undefined> = {};
-
-const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
 
 /** Runs `ops doctor <env>` in-process; returns stdout (colours stripped), the ✗ rows' names and the exit code. */
 async function doctor(env: string): Promise<{ out: string; failed: string[]; code: number }> {
-  const lines: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void lines.push(a.map(String).join(" ")));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  process.exitCode = undefined;
-  try {
-    await buildProgram().exitOverride().parseAsync(["node", "ops", "doctor", env, "--synth-dir", synthDir]);
-  } finally {
-    log.mockRestore();
-    err.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  const out = strip(lines.join("\n"));
+  const { out, code } = await runOps(synthDir, "doctor", env);
   const names = out.split("\n").filter((l) => l.startsWith("✗ ")).map((l) => l.slice(2).split(/ {2,}/)[0]!.trim());
   return { out, failed: names, code };
 }
-
-/** A row of the ✓/✗ table as `<mark> <detail>`. */
-const row = (out: string, name: string) => {
-  const line = out.split("\n").find((l) => l.slice(2).startsWith(`${name} `));
-  return line ? `${line[0]} ${line.slice(2 + name.length).trimStart()}` : `(no row ${name})`;
-};
 
 interface Deployed {
   readonly cluster: string;
@@ -140,20 +111,8 @@ let sandbox: Deployed;
 let nonprod: Deployed;
 
 beforeAll(async () => {
-  moto = await startMoto(readManifest());
-  for (const k of ENV_KEYS) saved[k] = process.env[k];
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.url,
-    AWS_ENDPOINT_URL_SSM: moto.url,
-    AWS_ENDPOINT_URL_STS: moto.url,
-    AWS_ENDPOINT_URL_ECS: moto.url,
-    AWS_ACCESS_KEY_ID: "testing",
-    AWS_SECRET_ACCESS_KEY: "testing",
-    AWS_REGION: REGION,
-  });
-  synthDir = mkdtempSync(join(tmpdir(), "ops-doctor-synth-"));
-  buildApp({ outdir: synthDir, hclOutput: false }).synth();
-  app = readSynth(synthDir);
+  world = await startOpsWorld("ops-doctor");
+  ({ moto, synthDir, app } = world);
   const cfg = { region: REGION, endpoint: moto.url, credentials };
   sm = new SecretsManagerClient(cfg);
   ssm = new SSMClient(cfg);
@@ -177,12 +136,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const k of ENV_KEYS) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
-  await moto?.stop();
-  if (synthDir) rmSync(synthDir, { recursive: true, force: true });
+  await world?.stop();
 });
 
 describe("ops doctor against moto", () => {
@@ -380,17 +334,15 @@ describe("ops doctor: rollouts, on the ECS fake", () => {
 });
 
 describe("the real CLI (`pnpm ops doctor`)", () => {
-  const run = (...args: string[]) => spawnSync("pnpm", ["--silent", "ops", ...args], { cwd: new URL("../..", import.meta.url).pathname, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout: 120_000 });
-
   it("has --help, exits 0 with no drift and 1 with a ✗", () => {
-    const help = run("doctor", "--help");
+    const help = runCli("doctor", "--help");
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/Usage: ops doctor \[options\] <env>/);
-    const clean = run("doctor", "sandbox", "--synth-dir", synthDir);
+    const clean = runCli("doctor", "sandbox", "--synth-dir", synthDir);
     expect(clean.stdout).toMatch(/all \d+ checks passed/);
     expect(clean.status).toBe(0);
     // nonprod's mcpo service was deleted above.
-    const broken = run("doctor", "nonprod", "--synth-dir", synthDir);
+    const broken = runCli("doctor", "nonprod", "--synth-dir", synthDir);
     expect(broken.stdout).toMatch(/✗ owui-nonprod-mcpo +not found|✗ owui-nonprod-mcpo +status/);
     expect(broken.status).toBe(1);
   });

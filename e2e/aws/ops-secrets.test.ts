@@ -6,47 +6,22 @@
  * tool-server connections tied to the mcpo key, the operator-only secrets and parameters of an
  * Entra env, and that no value ever reaches the output.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { buildProgram } from "../../ops/index.js";
-import { readSynth, type SynthesizedApp } from "../../ops/lib/stack.js";
-import { buildApp } from "../../stacks/app.js";
-import { readManifest } from "../harness/manifest.js";
-import { startMoto, type Moto } from "../world/infra.js";
+import type { SynthesizedApp } from "../../ops/lib/stack.js";
+import type { Moto } from "../world/infra.js";
+import { credentials, REGION, row, runCli, runOps, startOpsWorld, type OpsWorld } from "./support.js";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
-const REGION = "us-east-1";
-const ENV_KEYS = ["AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_ECS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"] as const;
-
+let world: OpsWorld;
 let moto: Moto;
 let synthDir: string;
 let app: SynthesizedApp;
 let sm: SecretsManagerClient;
-const saved: Record<string, string | undefined> = {};
 
-const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
-
-/** Runs `ops <args>` in-process; returns stdout lines (colours stripped) and the exit code. */
-async function ops(...args: string[]): Promise<{ out: string; code: number }> {
-  const lines: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void lines.push(a.map(String).join(" ")));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  process.exitCode = undefined;
-  try {
-    await buildProgram().exitOverride().parseAsync(["node", "ops", ...args, "--synth-dir", synthDir]);
-  } finally {
-    log.mockRestore();
-    err.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { out: strip(lines.join("\n")), code };
-}
+/** Runs `ops <args>` in-process; returns stdout (colours stripped) and the exit code. */
+const ops = (...args: string[]) => runOps(synthDir, ...args);
 
 const value = async (name: string) => {
   try {
@@ -56,39 +31,17 @@ const value = async (name: string) => {
   }
 };
 const secretNames = (env: string) => app.stack(env).resources("aws_secretsmanager_secret").map(([, s]) => String(s.name));
-/** A row of the ✓/✗ table as `<mark> <detail>` (the name and its padding left out). */
-const row = (out: string, name: string) => {
-  const line = out.split("\n").find((l) => l.slice(2).startsWith(`${name} `));
-  return line ? `${line[0]} ${line.slice(2 + name.length).trimStart()}` : `(no row ${name})`;
-};
 
 beforeAll(async () => {
-  moto = await startMoto(readManifest());
-  for (const k of ENV_KEYS) saved[k] = process.env[k];
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.url,
-    AWS_ENDPOINT_URL_SSM: moto.url,
-    AWS_ENDPOINT_URL_STS: moto.url,
-    AWS_ENDPOINT_URL_ECS: moto.url,
-    AWS_ACCESS_KEY_ID: "testing",
-    AWS_SECRET_ACCESS_KEY: "testing",
-    AWS_REGION: REGION,
-  });
-  synthDir = mkdtempSync(join(tmpdir(), "ops-secrets-synth-"));
-  buildApp({ outdir: synthDir, hclOutput: false }).synth();
-  app = readSynth(synthDir);
-  sm = new SecretsManagerClient({ region: REGION, endpoint: moto.url, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } });
+  world = await startOpsWorld("ops-secrets");
+  ({ moto, synthDir, app } = world);
+  sm = new SecretsManagerClient({ region: REGION, endpoint: moto.url, credentials });
   // The secrets as `cdktf deploy` leaves them: created, empty.
   for (const env of ["sandbox", "nonprod"]) for (const name of secretNames(env)) await sm.send(new CreateSecretCommand({ Name: name }));
 });
 
 afterAll(async () => {
-  for (const k of ENV_KEYS) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
-  await moto?.stop();
-  if (synthDir) rmSync(synthDir, { recursive: true, force: true });
+  await world?.stop();
 });
 
 describe("ops secrets (sandbox: oauth2-proxy, Cognito)", () => {
@@ -201,7 +154,7 @@ describe("ops secrets (nonprod: native OIDC, Entra)", () => {
     let { out } = await ops("secrets", "status", "nonprod");
     expect(row(out, "owui/nonprod/openwebui/oauth-client-secret")).toMatch(/^✗ .*operator supplies.*Fix: aws secretsmanager put-secret-value/);
     expect(row(out, "ssm:/owui/nonprod/entra/tenant-id")).toMatch(/^✗ MISSING; operator publishes it, read at plan/);
-    const ssm = new SSMClient({ region: REGION, endpoint: moto.url, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } });
+    const ssm = new SSMClient({ region: REGION, endpoint: moto.url, credentials });
     for (const n of ["tenant-id", "client-id"]) await ssm.send(new PutParameterCommand({ Name: `/owui/nonprod/entra/${n}`, Type: "String", Value: "11111111-2222-4333-8444-555555555555" }));
     await sm.send(new PutSecretValueCommand({ SecretId: "owui/nonprod/openwebui/oauth-client-secret", SecretString: "from-entra" }));
     ({ out } = await ops("secrets", "status", "nonprod"));
@@ -212,24 +165,21 @@ describe("ops secrets (nonprod: native OIDC, Entra)", () => {
 });
 
 describe("the real CLI (`pnpm ops`)", () => {
-  const run = (...args: string[]) =>
-    spawnSync("pnpm", ["--silent", "ops", ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout: 120_000 });
-
   it("has --help for secrets, status and init", () => {
-    const help = run("secrets", "--help");
+    const help = runCli("secrets", "--help");
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/status \[options\] <env>/);
     expect(help.stdout).toMatch(/init \[options\] <env>/);
   });
 
   it("exits 1 while a secret is empty and 0 once every one has a value", async () => {
-    const empty = run("secrets", "status", "sandbox", "--synth-dir", synthDir);
+    const empty = runCli("secrets", "status", "sandbox", "--synth-dir", synthDir);
     expect(empty.status).toBe(1);
     expect(empty.stdout).toMatch(/✗ owui\/sandbox\/cognito\/client-secret +EMPTY/);
     // What apply fills (Terraform, db-bootstrap), filled here by hand.
     await sm.send(new PutSecretValueCommand({ SecretId: "owui/sandbox/cognito/client-secret", SecretString: "cognito-generated" }));
     for (const s of ["litellm", "openwebui"]) await sm.send(new PutSecretValueCommand({ SecretId: `owui/sandbox/${s}/database`, SecretString: JSON.stringify({ url: "postgresql://x" }) }));
-    const full = run("secrets", "status", "sandbox", "--synth-dir", synthDir);
+    const full = runCli("secrets", "status", "sandbox", "--synth-dir", synthDir);
     expect(full.stdout).toMatch(/all \d+ checks passed/);
     expect(full.status).toBe(0);
   });

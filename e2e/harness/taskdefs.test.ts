@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ENVS, synthPlatform } from "../../test/support/synth.js";
-import { queryEscape } from "../../modules/identity/wiring.js";
+import { queryEscape } from "../../lib/hcl-template.js";
 import { citationAt, factsFor } from "./images.js";
 import { manifestPath, parseManifest, readManifest } from "./manifest.js";
 import { FAKE_MANIFEST } from "./fixtures.js";

@@ -1,12 +1,11 @@
 /**
  * The synthesized ECS task definitions, decoded: `aws_ecs_task_definition.container_definitions` is
- * `${jsonencode([...])}` holding Terraform references; the HCL gate's evaluator renders it, and every
+ * `${jsonencode([...])}` holding Terraform references; lib/hcl-template.ts evaluates it, and every
  * reference becomes the placeholder `<address>` (e.g. `<aws_secretsmanager_secret.x.arn>`) so the
  * substitutions ({@link ./substitute.ts}) can map it to a local value.
  */
 import { z } from "zod";
-import { queryEscape } from "../../modules/identity/wiring.js";
-import { evaluateTemplate } from "../../test/support/hcl-gate.js";
+import { evaluateTemplate } from "../../lib/hcl-template.js";
 
 const keyValue = z.object({ name: z.string(), value: z.string() });
 const secret = z.object({ name: z.string(), valueFrom: z.string() });
@@ -91,16 +90,11 @@ export function placeholdersOf(def: ContainerDefinition): string[] {
 }
 
 /**
- * The value of a stack `local` given the values of the references it holds: the subset of Terraform
- * cdktf emits for locals here (literal text, references, `urlencode("...")`). Throws on anything else.
+ * The value of a stack `local` given the values of the references it holds, evaluated as Terraform
+ * would (lib/hcl-template.ts: literal text, references, `urlencode(...)`, …). Throws on anything else.
  */
 export function evaluateLocal(synth: SynthLike, name: string, refs: (address: string) => string): string {
   const text = synth.json.locals?.[name];
   if (typeof text !== "string") throw new Error(`no local "${name}" in the stack`);
-  // urlencode("<template>") → Go's url.QueryEscape of the evaluated inner template (Terraform's urlencode).
-  const expanded = text.replace(/\$\{urlencode\(("(?:[^"\\]|\\.)*")\)\}/g, (_, quoted: string) => {
-    const inner = JSON.parse(quoted) as string;
-    return queryEscape(String(evaluateTemplate(inner, refs)));
-  });
-  return String(evaluateTemplate(expanded, refs));
+  return String(evaluateTemplate(text, refs));
 }

@@ -9,6 +9,7 @@
 import { Fn } from "cdktf";
 import type { AuthConfig, AuthOverride } from "../../envs/auth.js";
 import { ConfigError, ConfigErrors } from "../../lib/errors.js";
+import { queryEscape } from "../../lib/hcl-template.js";
 import type { ParameterRef, SecretRef } from "../../lib/refs.js";
 import type { ContainerSpec, SecretSource } from "../compute/spec.js";
 import { checkAuthGuardrails, SCIM_ROUTE_PREFIX, type AuthView } from "../policy/auth/index.js";
@@ -64,21 +65,6 @@ interface ContainerAuth {
 }
 
 const flag = (b: boolean) => (b ? "true" : "false");
-
-/**
- * Go's `url.QueryEscape`, which Terraform's `urlencode` is: every byte of the UTF-8 form except
- * `A–Z a–z 0–9 - _ . ~` becomes `%XX` (upper-case hex), and a space becomes `+`.
- */
-export function queryEscape(text: string): string {
-  let out = "";
-  for (const byte of new TextEncoder().encode(text)) {
-    const c = String.fromCharCode(byte);
-    if (/[A-Za-z0-9\-_.~]/.test(c)) out += c;
-    else if (c === " ") out += "+";
-    else out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return out;
-}
 
 /**
  * `/oauth2/sign_out?rd=<url-encoded Cognito logout URL>`; the logout URL carries the app URL as

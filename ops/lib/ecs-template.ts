@@ -3,33 +3,22 @@
  *
  * `aws_ecs_task_definition.container_definitions` is a Terraform template: `${jsonencode([...])}`
  * with references inside (secret ARNs, KMS key ids, log groups, `local.openwebui_signout_redirect_url`,
- * which itself calls `urlencode`). Templates are tokenized by the HCL gate's parser
- * (test/support/hcl-gate.ts `parseTemplate`, one tokenizer for the repo) and evaluated here for the
- * subset cdktf emits: literals, tuples, objects, references (with `[n]` indexes), locals, and the
- * functions `jsonencode` and `urlencode`. Anything else throws.
+ * which itself calls `urlencode`). Templates are tokenized and evaluated by lib/hcl-template.ts
+ * (`evaluateTemplate`, the repo's one evaluator, shared with the tests) for the subset cdktf emits:
+ * literals, tuples, objects, references (with `[n]` indexes) and the functions `jsonencode` and
+ * `urlencode`; anything else throws. This class supplies the references: locals (evaluated from the
+ * synthesized stack), what the caller can resolve, and holes for the rest.
  *
  * A reference the caller cannot resolve becomes a *hole*: a marker (`__tfref_<n>__`, only
  * characters `urlencode` and JSON leave alone) standing for the reference's address. A value with
  * holes is compared as a pattern (each hole matches any non-empty text), so `ops doctor` can say
  * exactly what it compared literally and what it could only match as a shape.
  */
-import { parseTemplate, type TemplatePart } from "../../test/support/hcl-gate.js";
+import { evaluateTemplate } from "../../lib/hcl-template.js";
 import type { Json, SynthesizedStack } from "./stack.js";
 
 /** Resolves a reference address (`aws_secretsmanager_secret.x.arn`) to its value, or undefined. */
 export type Resolver = (address: string) => string | undefined;
-
-/** Go's `url.QueryEscape` (Terraform's `urlencode`): every byte but `A–Z a–z 0–9 - _ . ~` as %XX, space as `+`. */
-function urlencode(text: string): string {
-  let out = "";
-  for (const byte of new TextEncoder().encode(text)) {
-    const c = String.fromCharCode(byte);
-    if (/[A-Za-z0-9\-_.~]/.test(c)) out += c;
-    else if (c === " ") out += "+";
-    else out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return out;
-}
 
 const HOLE = /__tfref_(\d+)__/g;
 const HAS_HOLE = /__tfref_\d+__/;
@@ -46,7 +35,7 @@ export class TemplateEvaluator {
 
   /** The value of a template (a string, or the expression's value when it is one interpolation). */
   evaluate(text: string): unknown {
-    return this.parts(parseTemplate(text));
+    return evaluateTemplate(text, (address) => this.reference(address));
   }
 
   /** The containers of a synthesized `aws_ecs_task_definition`. */
@@ -97,80 +86,6 @@ export class TemplateEvaluator {
       return typeof local === "string" ? this.evaluate(local) : local;
     }
     return this.resolve(address) ?? this.hole(address);
-  }
-
-  private parts(parts: TemplatePart[]): unknown {
-    const values = parts.map((p) => {
-      if (typeof p === "string") return p;
-      if ("%" in p) throw new Error(`template directives are not supported: %{${p["%"].join(" ")}}`);
-      return this.tokens(p.$);
-    });
-    if (parts.length === 1 && typeof parts[0] !== "string") return values[0];
-    return values.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join("");
-  }
-
-  private tokens(tokens: string[]): unknown {
-    let i = 0;
-    const peek = (k = 0) => tokens[i + k];
-    const take = (expected?: string) => {
-      const t = tokens[i++];
-      if (t === undefined || (expected !== undefined && t !== expected)) throw new Error(`expected ${expected ?? "a token"} at ${i - 1} in ${tokens.join(" ")}`);
-      return t;
-    };
-    const expr = (): unknown => {
-      const t = take();
-      if (t.startsWith("[") && t.length > 1) return this.parts(JSON.parse(t) as TemplatePart[]);
-      if (t === "[") {
-        const items: unknown[] = [];
-        while (peek() !== "]") {
-          items.push(expr());
-          if (peek() === ",") take(",");
-        }
-        take("]");
-        return items;
-      }
-      if (t === "{") {
-        const obj: Record<string, unknown> = {};
-        while (peek() !== "}") {
-          const k = take();
-          const key = k.startsWith("[") ? this.parts(JSON.parse(k) as TemplatePart[]) : k;
-          take("=");
-          obj[String(key)] = expr();
-          if (peek() === ",") take(",");
-        }
-        take("}");
-        return obj;
-      }
-      if (t === "true" || t === "false") return t === "true";
-      if (t === "null") return null;
-      if (/^[0-9]/.test(t)) return Number(t);
-      if ((t === "jsonencode" || t === "urlencode") && peek() === "(") {
-        take("(");
-        const v = expr();
-        take(")");
-        if (t === "jsonencode") return JSON.stringify(v);
-        if (typeof v !== "string") throw new Error(`urlencode of a non-string in ${tokens.join(" ")}`);
-        return urlencode(v);
-      }
-      if (/^[A-Za-z_]/.test(t)) {
-        let address = t;
-        for (;;) {
-          if (peek() === "." && /^[A-Za-z_]/.test(peek(1) ?? "")) {
-            take(".");
-            address += `.${take()}`;
-          } else if (peek() === "[" && /^[0-9]+$/.test(peek(1) ?? "") && peek(2) === "]") {
-            take("[");
-            address += `[${take()}]`;
-            take("]");
-          } else break;
-        }
-        return this.reference(address);
-      }
-      throw new Error(`unsupported token ${t} in ${tokens.join(" ")}`);
-    };
-    const value = expr();
-    if (i !== tokens.length) throw new Error(`trailing tokens in ${tokens.join(" ")}`);
-    return value;
   }
 }
 

@@ -27,6 +27,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parse } from "@cdktf/hcl2json";
 import type { App } from "cdktf";
+import { parseTemplate } from "../../lib/hcl-template.js";
 
 const requireHere = createRequire(import.meta.url);
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -151,6 +152,8 @@ export function filesUnder(dir: string): Record<string, Buffer> {
 }
 
 export { terraformBinary } from "./terraform.js";
+/** The template tokenizer and evaluator (lib/hcl-template.ts), re-exported for the tests that use the gate. */
+export { evaluateTemplate, parseTemplate, type TemplatePart } from "../../lib/hcl-template.js";
 
 /** Parses HCL with HashiCorp's parser (hcl2json). Throws on invalid HCL. */
 export async function parseHcl(text: string, filename = "cdk.tf"): Promise<Record<string, unknown>> {
@@ -166,109 +169,9 @@ export async function parseHcl(text: string, filename = "cdk.tf"): Promise<Recor
 // formatter changes whitespace inside sequences, and escapes inside nested
 // string literals may be spelled differently, so a template is compared as its
 // parse: literal text (exact), and each sequence as its list of HCL tokens with
-// nested quoted strings decoded and canonicalized recursively.
+// nested quoted strings decoded and canonicalized recursively. The parser is
+// lib/hcl-template.ts (`parseTemplate`), which also evaluates templates.
 // ---------------------------------------------------------------------------
-
-/** A template part: literal text, or a sequence (`$` interpolation or `%` directive) as tokens. */
-export type TemplatePart = string | { readonly $: string[] } | { readonly "%": string[] };
-
-const OPERATORS = ["...", "==", "!=", "<=", ">=", "&&", "||", "=>", "::"];
-
-/** Reads the HCL expression of a template sequence whose body starts at `i`; `end` is past its `}`. */
-function readSequence(src: string, i: number): { tokens: string[]; end: number } {
-  const tokens: string[] = [];
-  let depth = 0;
-  while (i < src.length) {
-    const c = src[i]!;
-    const rest = src.slice(i);
-    if (/\s/.test(c)) {
-      i += 1;
-    } else if (c === '"') {
-      const { template, end } = readQuoted(src, i + 1);
-      tokens.push(JSON.stringify(parseTemplate(template)));
-      i = end;
-    } else if (rest.startsWith("<<") || c === "#" || rest.startsWith("//") || rest.startsWith("/*")) {
-      throw new Error(`Heredocs and comments are not supported in template sequences: ${src}`);
-    } else if (/[A-Za-z_]/.test(c)) {
-      const id = /^[A-Za-z_][A-Za-z0-9_-]*/.exec(rest)![0];
-      tokens.push(id);
-      i += id.length;
-    } else if (/[0-9]/.test(c)) {
-      const num = /^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(rest)![0];
-      tokens.push(num);
-      i += num.length;
-    } else if (c === "}" && depth === 0) {
-      return { tokens, end: i + 1 };
-    } else {
-      const op = OPERATORS.find((o) => rest.startsWith(o)) ?? c;
-      if ("{([".includes(op)) depth += 1;
-      if ("})]".includes(op)) depth -= 1;
-      tokens.push(op);
-      i += op.length;
-    }
-  }
-  throw new Error(`Unterminated template sequence in ${JSON.stringify(src)}`);
-}
-
-/**
- * Reads an HCL quoted string whose body starts at `i` and returns its template
- * text in JSON form: backslash escapes decoded, template sequences kept as source.
- */
-function readQuoted(src: string, i: number): { template: string; end: number } {
-  let out = "";
-  while (i < src.length) {
-    const c = src[i]!;
-    if (c === '"') return { template: out, end: i + 1 };
-    if (c === "\\") {
-      const e = src[i + 1];
-      const simple: Record<string, string> = { n: "\n", r: "\r", t: "\t", '"': '"', "\\": "\\" };
-      if (e !== undefined && e in simple) {
-        out += simple[e];
-        i += 2;
-      } else if (e === "u" || e === "U") {
-        const len = e === "u" ? 4 : 8;
-        out += String.fromCodePoint(parseInt(src.slice(i + 2, i + 2 + len), 16));
-        i += 2 + len;
-      } else {
-        throw new Error(`Invalid escape \\${e} in ${JSON.stringify(src)}`);
-      }
-    } else if (src.startsWith("$${", i) || src.startsWith("%%{", i)) {
-      out += src.slice(i, i + 3);
-      i += 3;
-    } else if (src.startsWith("${", i) || src.startsWith("%{", i)) {
-      const { end } = readSequence(src, i + 2);
-      out += src.slice(i, end);
-      i = end;
-    } else {
-      out += c;
-      i += 1;
-    }
-  }
-  throw new Error(`Unterminated string literal in ${JSON.stringify(src)}`);
-}
-
-/** Parses template text (JSON form) into literal parts and token lists. */
-export function parseTemplate(text: string): TemplatePart[] {
-  const parts: TemplatePart[] = [];
-  let literal = "";
-  for (let i = 0; i < text.length; ) {
-    if (text.startsWith("$${", i) || text.startsWith("%%{", i)) {
-      literal += text.slice(i + 1, i + 3);
-      i += 3;
-    } else if (text.startsWith("${", i) || text.startsWith("%{", i)) {
-      if (literal) parts.push(literal);
-      literal = "";
-      const { tokens, end } = readSequence(text, i + 2);
-      parts.push(text[i] === "$" ? { $: tokens } : { "%": tokens });
-      i = end;
-    } else {
-      literal += text[i];
-      i += 1;
-    }
-  }
-  if (literal) parts.push(literal);
-  return parts;
-}
 
 /** The canonical text of a template: equal iff the templates mean the same. */
 export function canonicalTemplate(text: string): string {
@@ -428,88 +331,4 @@ export async function gateOutputs(json: SynthOutput, hcl: SynthOutput): Promise<
     result[name] = await diffStack(json.stacks[name]!.text, hcl.stacks[name]!.text);
   }
   return result;
-}
-
-// ---------------------------------------------------------------------------
-// Evaluation (for tests that must recover the exact value of a template)
-// ---------------------------------------------------------------------------
-
-/**
- * Evaluates template text (JSON form, as in cdk.tf.json or hcl2json output) the
- * way Terraform would, for the subset cdktf emits: literal text, references,
- * string/number/bool/null literals, tuples, objects and `jsonencode(...)`.
- * `ref` supplies the value of a reference such as `aws_s3_bucket.b.arn`.
- * A template that is a single interpolation yields the expression's value;
- * otherwise the parts are concatenated as strings. Throws on anything else.
- */
-export function evaluateTemplate(text: string, ref: (address: string) => unknown): unknown {
-  return evaluateParts(parseTemplate(text), ref);
-}
-
-function evaluateParts(parts: TemplatePart[], ref: (address: string) => unknown): unknown {
-  const values = parts.map((p) => {
-    if (typeof p === "string") return p;
-    if ("%" in p) throw new Error(`Directives are not supported: %{${p["%"].join(" ")}}`);
-    return evaluateTokens(p.$, ref);
-  });
-  if (parts.length === 1 && typeof parts[0] !== "string") return values[0];
-  return values.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join("");
-}
-
-function evaluateTokens(tokens: string[], ref: (address: string) => unknown): unknown {
-  let i = 0;
-  const peek = () => tokens[i];
-  const take = (expected?: string) => {
-    const t = tokens[i++];
-    if (t === undefined || (expected !== undefined && t !== expected)) {
-      throw new Error(`Expected ${expected ?? "a token"} at ${i - 1} in ${tokens.join(" ")}`);
-    }
-    return t;
-  };
-  const expr = (): unknown => {
-    const t = take();
-    if (t.startsWith("[") && t.length > 1) return evaluateParts(JSON.parse(t) as TemplatePart[], ref);
-    if (t === "[") {
-      const items: unknown[] = [];
-      while (peek() !== "]") {
-        items.push(expr());
-        if (peek() === ",") take(",");
-      }
-      take("]");
-      return items;
-    }
-    if (t === "{") {
-      const obj: Record<string, unknown> = {};
-      while (peek() !== "}") {
-        const k = take();
-        const key = k.startsWith("[") ? evaluateParts(JSON.parse(k) as TemplatePart[], ref) : k;
-        take("=");
-        obj[String(key)] = expr();
-        if (peek() === ",") take(",");
-      }
-      take("}");
-      return obj;
-    }
-    if (t === "true" || t === "false") return t === "true";
-    if (t === "null") return null;
-    if (/^[0-9]/.test(t)) return Number(t);
-    if (t === "jsonencode" && peek() === "(") {
-      take("(");
-      const v = expr();
-      take(")");
-      return JSON.stringify(v);
-    }
-    if (/^[A-Za-z_]/.test(t)) {
-      let address = t;
-      while (peek() === "." && /^[A-Za-z_]/.test(tokens[i + 1] ?? "")) {
-        take(".");
-        address += "." + take();
-      }
-      return ref(address);
-    }
-    throw new Error(`Unsupported token ${t} in ${tokens.join(" ")}`);
-  };
-  const value = expr();
-  if (i !== tokens.length) throw new Error(`Trailing tokens in ${tokens.join(" ")}`);
-  return value;
 }
