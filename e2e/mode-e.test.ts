@@ -21,6 +21,7 @@ describe("mode E: native OIDC + Entra ID (nonprod)", () => {
   it("5: forged identity headers through the ALB never authenticate", async () => S.scenario5ForgedHeaders(world));
   it("6: sign-out ends Open WebUI's and the IdP's sessions; the next visit asks for a login", async () => S.scenario6SignOut(world));
   it("7: a user sees the mcpo tools and calls one", async () => S.scenario7UserCallsTool(world));
+  it("11: the canary's LiteLLM checks (readiness, a tiny invocation) pass against the real LiteLLM; a wrong key fails", async () => S.scenario11CanaryChecksLiteLlm(world));
   it("8: an Open WebUI API key works through the ALB", async () => void (await S.scenario8ApiKey(world)));
   it("9: each container's health check passes while serving, ignores Aurora down, fails when the process is gone", async () => S.scenario9HealthChecks(world));
 });

@@ -8,6 +8,7 @@ import { expect } from "vitest";
 import { api, newPerson, signIn, type Person } from "./world/browser.js";
 import { ALB_IP, type World } from "./world/world.js";
 import type { OidcUser } from "./standins/oidc.js";
+import { checkBedrockInvoke, checkLiteLlmReadiness } from "../functions/canary/src/checks.js";
 
 export interface Account extends OidcUser {}
 
@@ -623,4 +624,35 @@ export async function scenario10UpgradeFromPreviousPin(world: World): Promise<vo
     expect(v.version).toBe(world.manifest.components.openwebui.version);
   }
   await scenario1NewUserChats(world);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 11: the canary's LiteLLM checks, against the real LiteLLM the stack configures.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The canary (functions/canary) checks LiteLLM's `/health/readiness` over its internal name and,
+ * when `canary.invokeModel` is on, one tiny chat through LiteLLM to Bedrock. Both are run here, with
+ * the canary's own check code, against the real LiteLLM of the world (and the Bedrock stand-in),
+ * so a LiteLLM upgrade that changes either answer fails here first.
+ */
+export async function scenario11CanaryChecksLiteLlm(world: World): Promise<void> {
+  const base = world.litellm.containers.litellm!.url!;
+  const ready = await checkLiteLlmReadiness(base);
+  expect(ready.ok, ready.detail).toBe(true);
+  // LiteLLM runs here without its database (e2e README, "omit"): readiness says so, and still passes.
+  expect(ready.detail).toContain("db Not connected");
+
+  const key = world.secretValues[`owui/${world.env.name}/litellm/master-key`]!;
+  const model = world.env.services.litellm.models[0]!.name;
+  const before = world.bedrock.requests.length;
+  const invoked = await checkBedrockInvoke(base, model, key);
+  expect(invoked.ok, invoked.detail).toBe(true);
+  expect(world.bedrock.requests.length, "the invocation reached Bedrock").toBeGreaterThan(before);
+
+  const denied = await checkBedrockInvoke(base, model, "sk-not-the-master-key");
+  expect(denied.ok, "a wrong key is reported as a failure").toBe(false);
+  // Without its database (see "omit") LiteLLM 1.80.0 looks any key that is not the master key up
+  // in the database and answers 400 "No connected db."; with it, an unknown key gets 401.
+  expect(denied.detail).toMatch(/answered 400: No connected db/);
 }
