@@ -13,14 +13,9 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
-    // Synth-heavy suites share one process per file; both cores of the 2-core CI machine.
+    // Forked worker processes on both cores of the 2-core CI machine.
     pool: "forks",
     maxWorkers: 2,
-    // Test files share their worker's module cache instead of re-importing cdktf, the provider
-    // classes and the app per file: the unit project took 118 s wall without this and 57 s with it
-    // (2 cores, same tree, one run each), and the synth caches of test/support/synth.ts then serve
-    // every file of a worker. Files must leave global state as they found it (process.env, timers).
-    isolate: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ["default"],
@@ -29,11 +24,18 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
+          // Test files share their worker's module cache instead of re-importing cdktf, the provider
+          // classes and the app per file: the project took 118 s wall without this and 57 s with it
+          // (2 cores, same tree, one run each), and the synth caches of test/support/synth.ts then
+          // serve every file of a worker. Files must leave global state as they found it (process.env).
+          isolate: false,
           include: ["test/**/*.test.ts"],
           // Says once which checks are skipped when the machine has no `terraform`.
           globalSetup: ["test/support/global-setup.ts"],
         },
       },
+      // Isolated: a handler module keeps its AWS clients at module level, as on Lambda, so two files
+      // pointing it at different fake endpoints must not share it.
       { extends: true, test: { name: "functions", include: ["functions/*/test/**/*.test.ts"] } },
     ],
   },

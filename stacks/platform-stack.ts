@@ -208,7 +208,7 @@ export class PlatformStack extends TerraformStack {
       models: [...this.services.models, this.services.embeddingModel],
       litellm: { internalUrl: litellm.internalUrl, serviceName: "litellm", port: LITELLM_PORT },
       openwebui: { clusterName: this.compute.clusterName, clusterArn: this.compute.clusterArn, serviceName: openwebui.serviceName, containerName: openwebui.spec.name, targetGroupArn: openwebui.targetGroup.arn },
-      alarmTopicArn: this.observability.alarmTopicArn,
+      alarmActions: this.observability.alarmActions,
       schedule: env.canary.schedule,
       invokeModel: env.canary.invokeModel ? { modelName: this.services.models[0]!.name, masterKeySecretName: `owui/${env.name}/litellm/master-key` } : undefined,
       logRetentionDays: env.logRetentionDays,

@@ -286,6 +286,23 @@ describe("refusals", () => {
   });
 });
 
+describe("existing topics reach every alarm of the env, not only this layer's", () => {
+  // sandbox has the provisioning pipeline and the canary, whose alarms other layers own.
+  const TOPIC = "arn:aws:sns:us-east-1:123456789012:oncall";
+  const env: EnvConfig = { ...ENVS.sandbox, observability: { ...ENVS.sandbox.observability, alarmTopicArns: [TOPIC] } };
+  const s = synthPlatform(env);
+
+  it("each alarm (observability's, provisioning's, the canary's) notifies the env's topic, then the existing one, on ALARM and OK", () => {
+    const alarms = s.resources("aws_cloudwatch_metric_alarm");
+    const owners = new Set(alarms.map(([n]) => n.split("_")[0]));
+    expect([...owners].sort()).toEqual(expect.arrayContaining(["canary", "observability", "provisioning"]));
+    for (const [name, a] of alarms) {
+      expect(a.alarm_actions, name).toEqual([topicRef(s), TOPIC]);
+      expect(a.ok_actions, name).toEqual([topicRef(s), TOPIC]);
+    }
+  });
+});
+
 describe("dashboard", () => {
   const env = ENVS.sandbox;
   const s = synthPlatform(env);

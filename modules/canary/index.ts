@@ -35,8 +35,8 @@ export interface CanaryProps {
   readonly litellm: { readonly internalUrl: string; readonly serviceName: string; readonly port: number };
   /** Open WebUI, seen from the control plane only. */
   readonly openwebui: { readonly clusterName: string; readonly clusterArn: string; readonly serviceName: string; readonly containerName: string; readonly targetGroupArn: string };
-  /** Where the alarms go (observability `alarmTopicArn`). */
-  readonly alarmTopicArn: string;
+  /** Where the alarms go (observability `alarmActions`: the env's topic, then `observability.alarmTopicArns`). */
+  readonly alarmActions: readonly string[];
   /** EventBridge schedule expression. @default "rate(5 minutes)" */
   readonly schedule?: string;
   /** Also one tiny chat request through LiteLLM per run (costs money). @default - off */
@@ -155,8 +155,8 @@ export class Canary extends Construct implements CanaryOutputs {
           period: CANARY_ALARM_PERIOD_SECONDS,
           evaluationPeriods: 1,
           treatMissingData: "breaching",
-          alarmActions: [props.alarmTopicArn],
-          okActions: [props.alarmTopicArn],
+          alarmActions: [...props.alarmActions],
+          okActions: [...props.alarmActions],
         }),
       ]),
     );

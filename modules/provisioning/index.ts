@@ -123,8 +123,8 @@ export interface ProvisioningProps {
   readonly openwebui?: OpenWebUiTarget;
   /** @deprecated the SCIM path as props gave it before `openwebui`: the same as `openwebui.provisioning.kind = "scim"`. */
   readonly scim?: ScimTarget;
-  /** The alarm topic: the DLQ, EnqueueFailed and ReconcileFailed alarms notify it (ALARM and OK). */
-  readonly observability: Pick<ObservabilityOutputs, "alarmTopicArn">;
+  /** Where alarms go: the DLQ, EnqueueFailed, ReconcileFailed and Errors alarms notify every action (ALARM and OK): the env's topic, then `observability.alarmTopicArns`. */
+  readonly observability: Pick<ObservabilityOutputs, "alarmActions">;
   /** Retention of the three functions' log groups, in days (a CloudWatch Logs retention period). */
   readonly logRetentionDays: number;
 }
@@ -317,7 +317,7 @@ export class Provisioning extends Construct implements ProvisioningOutputs {
     props.userPool.addTrigger("PostConfirmation", this.producer);
 
     // --- Alarms -------------------------------------------------------------------------------
-    const topic = props.observability.alarmTopicArn;
+    const topic = props.observability.alarmActions;
     const runbook = "Runbook: modules/provisioning/README.md, \"When an alarm fires\".";
     this.alarms = {
       deadLetterQueue: this.alarmAboveZero("dlq-alarm", topic, {
@@ -379,10 +379,10 @@ export class Provisioning extends Construct implements ProvisioningOutputs {
     return queue;
   }
 
-  /** Sum/Maximum > 0 over one period alarms; no data is not breaching; ALARM and OK notify the topic. */
+  /** Sum/Maximum > 0 over one period alarms; no data is not breaching; ALARM and OK notify every action. */
   private alarmAboveZero(
     id: string,
-    topicArn: string,
+    actions: readonly string[],
     metric: { alarmName: string; alarmDescription: string; namespace: string; metricName: string; dimensions: Record<string, string>; statistic: "Sum" | "Maximum" },
   ): CloudwatchMetricAlarm {
     return new CloudwatchMetricAlarm(this, id, {
@@ -392,8 +392,8 @@ export class Provisioning extends Construct implements ProvisioningOutputs {
       period: PROVISIONING_SETTINGS.alarmPeriodSeconds,
       evaluationPeriods: 1,
       treatMissingData: "notBreaching",
-      alarmActions: [topicArn],
-      okActions: [topicArn],
+      alarmActions: [...actions],
+      okActions: [...actions],
     });
   }
 }
