@@ -4,7 +4,7 @@
  */
 import { overlaps, parseCidr, type Cidr } from "../lib/cidr.js";
 import { ConfigError, ConfigErrors } from "../lib/errors.js";
-import { certificateStateKey, type AccountConfig, type EnvConfig } from "./schema.js";
+import { certificateStateKey, siblingStateKey, type AccountConfig, type EnvConfig } from "./schema.js";
 
 type StateConfig = EnvConfig["state"];
 const where = (state: StateConfig, key: string) => `${state.endpoint}/${state.bucket}/${key}`;
@@ -14,6 +14,10 @@ function stacksOf(env: EnvConfig): { id: string; state: string }[] {
   return [
     { id: env.name, state: where(env.state, env.stateKey) },
     { id: `${env.name}-certificate`, state: where(env.state, certificateStateKey(env)) },
+    // The Cloudflare stacks (stacks/cloudflare-stack.ts), only when the env configures them.
+    ...(env.dns?.cloudflare
+      ? ["dns-validation", "dns"].map((suffix) => ({ id: `${env.name}-${suffix}`, state: where(env.state, siblingStateKey(env, suffix)) }))
+      : []),
   ];
 }
 

@@ -11,6 +11,7 @@ import { App } from "cdktf";
 import { afterAll, describe, expect, it } from "vitest";
 import { ENVIRONMENTS } from "../envs/index.js";
 import { parseEnv, type EnvConfig } from "../envs/schema.js";
+import { crossEnvProblems } from "../envs/cross-env.js";
 import { inZone, uncoveredCloudflareRanges } from "../envs/dns-checks.js";
 import { CLOUDFLARE_IPV4_RANGES } from "../lib/cloudflare-ips.js";
 import { contains, parseCidr, type Cidr } from "../lib/cidr.js";
@@ -307,6 +308,29 @@ describe("without Cloudflare", () => {
     expect(stacks.dns).toBeUndefined();
     expect(app.node.children.map((c) => c.node.id).sort()).toEqual(["test", "test-certificate"]);
     rmSync(app.outdir, { recursive: true, force: true });
+  });
+});
+
+describe("cross-env collisions with the DNS stacks (envs/cross-env.ts)", () => {
+  const named = (name: string, vpcCidr: string, withDns: boolean) => {
+    const raw = structuredClone(baseEnvInput()) as any;
+    raw.name = name;
+    raw.hostname = `owui-${name}.example.com`;
+    raw.network.vpcCidr = vpcCidr;
+    if (withDns) raw.dns = { cloudflare: { zoneId: ZONE_ID, zoneName: "example.com" } };
+    return parseEnv(followRename(raw));
+  };
+
+  it("refuses an env whose name is another env's DNS stack (one stack id, one state key)", () => {
+    const messages = crossEnvProblems([named("alpha", "10.10.0.0/16", true), named("alpha-dns", "10.20.0.0/16", false)]).map((e) => e.message);
+    expect(messages).toEqual([
+      expect.stringMatching(/^alpha-dns: name: "alpha-dns" gives a stack the id "alpha-dns", which env "alpha" already uses/),
+      expect.stringMatching(/^alpha-dns: state: stack "alpha-dns" keeps its state at .*\/alpha-dns\.tfstate, where env "alpha"'s stack "alpha-dns" keeps its own/),
+    ]);
+  });
+
+  it("accepts the same pair when the first env has no DNS stacks", () => {
+    expect(crossEnvProblems([named("alpha", "10.10.0.0/16", false), named("alpha-dns", "10.20.0.0/16", false)])).toEqual([]);
   });
 });
 
