@@ -416,7 +416,10 @@ const dnsSchema = z.strictObject({
 // Observability and integrations
 // ---------------------------------------------------------------------------------------------
 
-const SNS_TOPIC_ARN_RE = /^arn:aws(?:-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+/** An SNS topic ARN (`observability.alarmTopicArns`; modules/observability checks its own props with it too). */
+export const SNS_TOPIC_ARN_RE = /^arn:aws(?:-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+/** The `<name>` of an OTEL log group `/owui/<env>/otel/<name>` (`observability.otel.logGroups`). */
+export const OTEL_LOG_GROUP_NAME_RE = /^[a-z][a-z0-9-]{0,30}$/;
 
 /** A number in [min, max] (an integer when `int`), refused with the range and an example. */
 function bounded(what: string, min: number, max: number, example: number, int = true) {
@@ -563,7 +566,7 @@ export const envSchema = z.strictObject({
         .strictObject({
           /** One log group per name, e.g. the CloudWatch Logs exporter's and the EMF exporter's. @default ["logs", "metrics"] */
           logGroups: z
-            .array(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, { error: (i) => `"${String(i.input)}" is not a log group name part. Fix: 1–31 lower-case letters, digits and dashes, starting with a letter, e.g. "logs"` }))
+            .array(z.string().regex(OTEL_LOG_GROUP_NAME_RE, { error: (i) => `"${String(i.input)}" is not a log group name part. Fix: 1–31 lower-case letters, digits and dashes, starting with a letter, e.g. "logs"` }))
             .refine((names) => new Set(names).size === names.length, { error: "lists a name twice. Fix: list each name once" })
             .default(["logs", "metrics"]),
           /** Retention of those log groups. @default - `logRetentionDays` */
@@ -812,7 +815,7 @@ export function stateKeyStem(key: string): string {
 
 /** Where the env's `<name>-certificate` stack keeps its state: beside the env's own key. */
 export function certificateStateKey(env: Pick<EnvConfig, "stateKey">): string {
-  return env.stateKey.replace(/\.tfstate$/, "-certificate.tfstate");
+  return siblingStateKey(env, "certificate");
 }
 
 /** Where the env's `<name>-<suffix>` stack keeps its state: beside the env's own key (e.g. `…/nonprod-dns.tfstate`). */

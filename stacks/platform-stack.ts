@@ -210,9 +210,16 @@ export class PlatformStack extends TerraformStack {
       openwebui: { clusterName: this.compute.clusterName, clusterArn: this.compute.clusterArn, serviceName: openwebui.serviceName, containerName: openwebui.spec.name, targetGroupArn: openwebui.targetGroup.arn },
       alarmActions: this.observability.alarmActions,
       schedule: env.canary.schedule,
-      invokeModel: env.canary.invokeModel ? { modelName: this.services.models[0]!.name, masterKeySecretName: `owui/${env.name}/litellm/master-key` } : undefined,
+      invokeModel: env.canary.invokeModel ? { modelName: this.services.models[0]!.name, masterKeySecretName: this.litellmMasterKeySecretName() } : undefined,
       logRetentionDays: env.logRetentionDays,
     });
+  }
+
+  /** The LiteLLM master key's secret name, as the services layer created it. */
+  private litellmMasterKeySecretName(): string {
+    const secret = this.services.placeholders.find((s) => s.name === "litellm-master-key");
+    if (!secret) throw new Error(`${this.node.path}: the services layer has no litellm-master-key secret, which the canary's model invocation reads`);
+    return secret.secretName;
   }
 
   /** Cognito sign-up → SQS → worker (+ reconciler) → Open WebUI, when the env's auth section turns it on. */

@@ -16,6 +16,7 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
+import { OTEL_LOG_GROUP_NAME_RE, SNS_TOPIC_ARN_RE } from "../../envs/schema.js";
 import type { AwsContext } from "../../lib/context.js";
 import { resourceName } from "../../lib/naming.js";
 import { denyInsecureTransport, policyDocument } from "../../lib/policy.js";
@@ -89,7 +90,6 @@ export interface PlatformMonitoring {
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-const SNS_TOPIC_ARN = /^arn:aws(?:-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 /** CloudWatch allows 5 actions per alarm state; the env's own topic is one. */
 export const MAX_EXISTING_TOPICS = 4;
 
@@ -147,7 +147,7 @@ export class Observability extends Construct implements ObservabilityOutputs {
 
     const otel: Record<string, string> = {};
     for (const name of props.otel?.logGroups ?? []) {
-      if (!/^[a-z][a-z0-9-]{0,30}$/.test(name) || name in otel) {
+      if (!OTEL_LOG_GROUP_NAME_RE.test(name) || name in otel) {
         throw new Error(`Observability ${this.node.path}: otel.logGroups: "${name}" is ${name in otel ? "listed twice" : "not a log group name part"}. Fix: list each name once, 1–31 lower-case letters, digits and dashes, e.g. "logs"`);
       }
       const group = new CloudwatchLogGroup(this, `otel-${name}`, {
@@ -201,7 +201,7 @@ function checkTopics(scope: Construct, arns: readonly string[], region: string):
   const problems: string[] = [];
   if (arns.length > MAX_EXISTING_TOPICS) problems.push(`alarmTopicArns: ${arns.length} topics, but an alarm has at most 5 actions per state and the env's own topic is one. Fix: list at most ${MAX_EXISTING_TOPICS}`);
   arns.forEach((arn, i) => {
-    if (!SNS_TOPIC_ARN.test(arn)) problems.push(`alarmTopicArns[${i}]: "${arn}" is not an SNS topic ARN. Fix: e.g. "arn:aws:sns:${region}:123456789012:oncall"`);
+    if (!SNS_TOPIC_ARN_RE.test(arn)) problems.push(`alarmTopicArns[${i}]: "${arn}" is not an SNS topic ARN. Fix: e.g. "arn:aws:sns:${region}:123456789012:oncall"`);
     else if (arn.split(":")[3] !== region) problems.push(`alarmTopicArns[${i}]: "${arn}" is not in ${region}, and CloudWatch notifies only topics of its own region. Fix: use a topic in ${region}`);
     const first = arns.indexOf(arn);
     if (first < i) problems.push(`alarmTopicArns[${i}]: "${arn}" is already listed at alarmTopicArns[${first}]. Fix: list each topic once`);
