@@ -4,12 +4,12 @@
  * can generate (ops/lib/secrets-format.ts) and prints the exact command for the ones only an
  * operator can supply. No value is ever printed.
  */
-import { GetParameterCommand, ParameterNotFound, SSMClient } from "@aws-sdk/client-ssm";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Command } from "commander";
 import { SCIM_ROUTE_PREFIX } from "../../modules/policy/auth/index.js";
 import { type Check, progress, reportChecks } from "../lib/output.js";
-import { awsManagedSecrets, mcpoOf, operatorParameters, putParameterCommand, putSecret, putSecretCommand, secretState, secretValue, shellQuote, stackSecrets, type StackSecret } from "../lib/secrets.js";
+import { awsManagedSecrets, getParameter, mcpoOf, operatorParameters, putParameterCommand, putSecret, putSecretCommand, secretState, secretValue, shellQuote, stackSecrets, type StackSecret } from "../lib/secrets.js";
 import { GENERATION_ORDER, GENERATORS, toolServerConnectionsJson, type GeneratorContext } from "../lib/secrets-format.js";
 import { loadEnv, type SynthesizedStack } from "../lib/stack.js";
 
@@ -38,16 +38,6 @@ function connectionsMatch(value: string, expected: string): boolean {
     return JSON.stringify(JSON.parse(value)) === expected;
   } catch {
     return false;
-  }
-}
-
-async function ssmParameterExists(ssm: SSMClient, name: string): Promise<boolean> {
-  try {
-    await ssm.send(new GetParameterCommand({ Name: name }));
-    return true;
-  } catch (error) {
-    if (error instanceof ParameterNotFound) return false;
-    throw error;
   }
 }
 
@@ -100,7 +90,7 @@ export async function secretsStatus(envName: string, opts: SecretsOptions = {}):
   }
   const ssm = new SSMClient({ region: env.region });
   for (const p of operatorParameters(stack)) {
-    const exists = await ssmParameterExists(ssm, p.name);
+    const exists = (await getParameter(ssm, p.name)) !== undefined;
     checks.push({ name: `ssm:${p.name}`, ok: exists, detail: `${exists ? "exists" : "MISSING"}; operator publishes it, read at ${p.readAt.join(" and ")}${exists ? "" : `. Fix: ${putParameterCommand(p.name, env.region)}`}` });
   }
   const ok = reportChecks(checks, out);
@@ -136,26 +126,13 @@ export async function secretsInit(envName: string, opts: InitOptions = {}): Prom
   for (const id of GENERATION_ORDER) {
     for (const s of generated.filter((g) => g.generator === id)) {
       const generator = GENERATORS[id];
-      if (id === "tool-server-connections") {
-        const mcpo = mcpoOf(stack, secrets);
-        ctx.mcpoUrl = mcpo.url;
-        ctx.mcpoServers = mcpo.servers;
-        if (ctx.mcpoKey === undefined) {
-          const keySecret = secrets.find((k) => k.generator === "mcpo-api-key");
-          ctx.mcpoKey = keySecret ? await secretValue(sm, keySecret.name) : undefined;
-        }
-      }
-      if (!selected(s)) {
-        if (id === "mcpo-api-key") ctx.mcpoKey = await secretValue(sm, s.name);
-        continue;
-      }
+      if (!selected(s)) continue;
       const state = await secretState(sm, s.name);
       if (!state.exists) {
         checks.push({ name: s.name, ok: false, detail: `not created yet. Fix: deploy the stack first (\`pnpm exec cdktf deploy ${env.name}\`)` });
         continue;
       }
       if (state.hasValue && !opts.force) {
-        if (id === "mcpo-api-key") ctx.mcpoKey = await secretValue(sm, s.name);
         if (id === "tool-server-connections" && mcpoKeyChanged) {
           checks.push({ name: s.name, ok: false, detail: `kept, but it carries the old mcpo key, which this run replaced. Fix: \`pnpm ops secrets init ${env.name} --force --only tool-server-connections\`` });
         } else {
@@ -163,9 +140,19 @@ export async function secretsInit(envName: string, opts: InitOptions = {}): Prom
         }
         continue;
       }
-      if (id === "tool-server-connections" && ctx.mcpoKey === undefined) {
-        checks.push({ name: s.name, ok: false, detail: "not filled: the mcpo key is empty. Fix: fill the mcpo key first (run init without --only)" });
-        continue;
+      if (id === "tool-server-connections") {
+        const mcpo = mcpoOf(stack, secrets);
+        ctx.mcpoUrl = mcpo.url;
+        ctx.mcpoServers = mcpo.servers;
+        // The key this run generated, else the one stored (read only when the connections are built).
+        if (ctx.mcpoKey === undefined) {
+          const keySecret = secrets.find((k) => k.generator === "mcpo-api-key");
+          ctx.mcpoKey = keySecret ? await secretValue(sm, keySecret.name) : undefined;
+        }
+        if (ctx.mcpoKey === undefined) {
+          checks.push({ name: s.name, ok: false, detail: "not filled: the mcpo key is empty. Fix: fill the mcpo key first (run init without --only)" });
+          continue;
+        }
       }
       const value = generator.generate(ctx);
       await putSecret(sm, s.name, value);

@@ -220,8 +220,7 @@ function bedrockCallers(stack: SynthesizedStack): string[] {
   return sortedUnique(callers);
 }
 
-function servicesDiagram(stack: SynthesizedStack): string {
-  const edges = securityGroupEdges(stack);
+function servicesDiagram(stack: SynthesizedStack, edges: readonly SgEdge[]): string {
   const nodes = new Map<string, Node>();
   for (const e of edges) {
     nodes.set(e.from.id, e.from);
@@ -243,8 +242,15 @@ function servicesDiagram(stack: SynthesizedStack): string {
 // ---------------------------------------------------------------------------------------------
 
 /** The ALB-routed service: the one the ALB's group admits (its target group's port). */
-function routedService(stack: SynthesizedStack): { edge: SgEdge; env: Map<string, string>; containers: string[] } | undefined {
-  const edge = securityGroupEdges(stack).find((e) => e.from.id === "alb" && e.to.id.startsWith("svc_"));
+interface RoutedService {
+  readonly edge: SgEdge;
+  readonly env: Map<string, string>;
+  readonly containers: string[];
+}
+
+/** The routed service among a stack's security-group edges, with its task definition's containers and environment. */
+function routedService(stack: SynthesizedStack, edges: readonly SgEdge[]): RoutedService | undefined {
+  const edge = edges.find((e) => e.from.id === "alb" && e.to.id.startsWith("svc_"));
   if (!edge) return undefined;
   const name = edge.to.id.slice("svc_".length);
   const def = resources(stack.json, "aws_ecs_task_definition").find(([, d]) => String(d.family).endsWith(`-${name}`))?.[1] ?? {};
@@ -257,9 +263,7 @@ function routedService(stack: SynthesizedStack): { edge: SgEdge; env: Map<string
 const hostOf = (url: string | undefined) => (url ? (/^https?:\/\/([^/]+)/.exec(url)?.[1] ?? url) : "?");
 const pathPart = (url: string | undefined) => (url ? (/^https?:\/\/[^/]+(\/[^?]*)/.exec(url)?.[1] ?? "/") : "?");
 
-function requestPath(stack: SynthesizedStack): string {
-  const edges = securityGroupEdges(stack);
-  const routed = routedService(stack);
+function requestPath(stack: SynthesizedStack, edges: readonly SgEdge[], routed: RoutedService | undefined): string {
   const lines = ["flowchart LR"];
   const clients = edges.find((e) => e.to.id === "alb" && e.from.id.startsWith("cidr_"));
   lines.push(`  browser(${label(`Browser${clients ? ` from ${clients.from.text}` : ""}`)})`);
@@ -283,8 +287,7 @@ function requestPath(stack: SynthesizedStack): string {
   return lines.join("\n");
 }
 
-function signInPath(stack: SynthesizedStack): string {
-  const routed = routedService(stack);
+function signInPath(routed: RoutedService | undefined): string {
   const lines = ["flowchart LR", `  browser(${label("Browser")})`, `  alb[${label("ALB")}]`, `  browser -->|${label("1. GET /")}| alb`];
   if (!routed) return lines.join("\n");
   const env = routed.env;
@@ -315,12 +318,11 @@ function signInPath(stack: SynthesizedStack): string {
   return lines.join("\n");
 }
 
-function provisioningPath(stack: SynthesizedStack): string {
+function provisioningPath(stack: SynthesizedStack, edges: readonly SgEdge[], routed: RoutedService | undefined): string {
   const json = stack.json;
   const short = (name: string) => name.replace(new RegExp(`^owui-${stack.name}-`), "");
   const fnName = new Map(resources(json, "aws_lambda_function").map(([k, f]) => [`aws_lambda_function.${k}`, short(String(f.function_name))]));
   const lines = ["flowchart LR"];
-  const routed = routedService(stack);
   const app = routed?.edge.to;
   for (const [, pool] of resources(json, "aws_cognito_user_pool")) {
     for (const [trigger, ref] of Object.entries((pool.lambda_config ?? {}) as Record<string, unknown>).sort(byKey(([k]) => k))) {
@@ -350,7 +352,7 @@ function provisioningPath(stack: SynthesizedStack): string {
   }
   if (app) {
     // Functions whose security group the app's group admits call it directly, inside the VPC.
-    for (const e of securityGroupEdges(stack).filter((x) => x.to.id === app.id && x.from.shape === "fn")) {
+    for (const e of edges.filter((x) => x.to.id === app.id && x.from.shape === "fn")) {
       lines.push(`  ${e.from.id}${shapeOf(e.from)} -->|${label(`:${e.ports}, inside the VPC`)}| ${app.id}${shapeOf(app)}`);
     }
     if (routed?.env.get("ENABLE_SCIM") === "true" || routed?.env.get("SCIM_ENABLED") === "true") {
@@ -387,6 +389,9 @@ export function renderArchitecture(app: SynthesizedApp): string {
     fence(stacksDiagram(app)),
   ];
   for (const stack of envStacks(app)) {
+    // Every path is read from the security-group edges and the ALB-routed service: computed once per stack.
+    const edges = securityGroupEdges(stack);
+    const routed = routedService(stack, edges);
     out.push(
       "",
       `## \`${stack.name}\``,
@@ -401,19 +406,19 @@ export function renderArchitecture(app: SynthesizedApp): string {
       "",
       "Every arrow is an ingress rule of the target's security group, labelled with its ports; round nodes are CIDR sources.",
       "",
-      fence(servicesDiagram(stack)),
+      fence(servicesDiagram(stack, edges)),
       "",
       "### Request path",
       "",
-      fence(requestPath(stack)),
+      fence(requestPath(stack, edges, routed)),
       "",
       "### Sign-in path",
       "",
-      fence(signInPath(stack)),
+      fence(signInPath(routed)),
       "",
       "### Provisioning path",
       "",
-      fence(provisioningPath(stack)),
+      fence(provisioningPath(stack, edges, routed)),
     );
   }
   return `${out.join("\n")}\n`;

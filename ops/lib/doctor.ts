@@ -22,13 +22,13 @@
  */
 import { type ECSClient } from "@aws-sdk/client-ecs";
 import { type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { GetParameterCommand, ParameterNotFound, type SSMClient } from "@aws-sdk/client-ssm";
+import { type SSMClient } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
 import type { EnvConfig } from "../../envs/schema.js";
 import type { Check } from "./output.js";
 import { TemplateEvaluator } from "./ecs-template.js";
 import { describeServices, describeTaskDefinition, type LiveContainer, type LiveService } from "./ecs.js";
-import { putSecretCommand, secretReferences, secretState, secretValue, stackSecrets, type SecretState } from "./secrets.js";
+import { getParameter, putParameterCommand, putSecretCommand, secretReferences, secretState, secretValue, stackSecrets, type SecretState } from "./secrets.js";
 import type { Json, SynthesizedStack } from "./stack.js";
 
 export interface DoctorClients {
@@ -156,14 +156,7 @@ export function rolloutChecks(envName: string, region: string, cluster: string, 
   return [counts, rollout];
 }
 
-async function parameterArn(ssm: SSMClient, name: string): Promise<string | undefined> {
-  try {
-    return (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.ARN;
-  } catch (error) {
-    if (error instanceof ParameterNotFound) return undefined;
-    throw error;
-  }
-}
+const parameterArn = async (ssm: SSMClient, name: string): Promise<string | undefined> => (await getParameter(ssm, name))?.ARN;
 
 /** Runs every check of `ops doctor` for an env; the caller prints them. */
 export async function doctorChecks(env: EnvConfig, stack: SynthesizedStack, clients: DoctorClients): Promise<Check[]> {
@@ -246,7 +239,7 @@ export async function doctorChecks(env: EnvConfig, stack: SynthesizedStack, clie
   const paramNames = [...new Set(refs.filter((r) => r.parameterName).map((r) => r.parameterName!))];
   for (const name of paramNames) {
     const arn = parameters.has(name) ? parameters.get(name) : await parameterArn(clients.ssm, name);
-    checks.push({ name: `ssm:${name}`, ok: arn !== undefined, detail: arn ? "exists" : `MISSING: tasks that read it fail to start. Fix: aws ssm put-parameter --region ${env.region} --type String --name ${name} --value '<value>'` });
+    checks.push({ name: `ssm:${name}`, ok: arn !== undefined, detail: arn ? "exists" : `MISSING: tasks that read it fail to start. Fix: ${putParameterCommand(name, env.region)}` });
   }
   return checks;
 }

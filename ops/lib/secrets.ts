@@ -13,6 +13,7 @@
  * - the secrets AWS manages (RDS `manage_master_user_password`), listed for completeness.
  */
 import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, ResourceNotFoundException, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { GetParameterCommand, ParameterNotFound, type Parameter, type SSMClient } from "@aws-sdk/client-ssm";
 import { TemplateEvaluator } from "./ecs-template.js";
 import { GENERATOR_BY_VARIABLE, type GeneratorId } from "./secrets-format.js";
 import type { Json, SynthesizedStack } from "./stack.js";
@@ -184,7 +185,7 @@ export function mcpoOf(stack: SynthesizedStack, secrets: readonly StackSecret[])
 }
 
 // ---------------------------------------------------------------------------------------------
-// Live state (Secrets Manager). Values are read only where a value is derived from another
+// Live state (Secrets Manager, SSM). Values are read only where a value is derived from another
 // (the mcpo key for the tool-server connections) or a JSON key must be checked; never printed.
 // ---------------------------------------------------------------------------------------------
 
@@ -209,6 +210,16 @@ export async function secretValue(sm: SecretsManagerClient, name: string): Promi
     return (await sm.send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
   } catch (error) {
     if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
+}
+
+/** The SSM parameter (GetParameter, not decrypted), or undefined when it does not exist. */
+export async function getParameter(ssm: SSMClient, name: string): Promise<Parameter | undefined> {
+  try {
+    return (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter ?? {};
+  } catch (error) {
+    if (error instanceof ParameterNotFound) return undefined;
     throw error;
   }
 }
