@@ -14,9 +14,8 @@ import { bootstrap } from "../envs/bootstrap.js";
 import { ACCOUNT_STACKS } from "../envs/index.js";
 import { parseEnv } from "../envs/schema.js";
 import { AccountStack } from "../stacks/account-stack.js";
+import { addEnvStacks } from "../stacks/app.js";
 import { BootstrapStack } from "../stacks/bootstrap-stack.js";
-import { CertificateStack } from "../stacks/certificate-stack.js";
-import { PlatformStack } from "../stacks/platform-stack.js";
 
 const n = Number(process.argv[2]);
 const outdir = process.argv[3];
@@ -44,8 +43,8 @@ for (let i = 0; i < n; i++) {
       admin: { email: "admin@example.com" },
     },
   });
-  const certificate = new CertificateStack(app, `${name}-certificate`, env);
-  new PlatformStack(app, name, { env, certificate });
+  // No Cloudflare: `<name>-certificate` and `<name>`, as stacks/app.ts adds them.
+  addEnvStacks(app, env);
 }
 app.synth();
 process.stdout.write(`${JSON.stringify({ envs: n, maxRssKB: process.resourceUsage().maxRSS })}\n`);

@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
-import { REPO_ROOT } from "./bundle.js";
+import { hashInputs, REPO_ROOT } from "./bundle.js";
 
 export interface AppBuild {
   /** Absolute path of the CommonJS bundle; `require()` it to run the app. */
@@ -57,13 +57,6 @@ function readInputs(seen: Map<string, Buffer>): Plugin {
       });
     },
   };
-}
-
-/** Hash of every input file (paths relative to the repo root), by content. */
-function hashInputs(inputs: readonly string[], read: (input: string) => Buffer = (input) => readFileSync(join(REPO_ROOT, input))): string {
-  const h = createHash("sha256");
-  for (const input of inputs) h.update(input).update("\0").update(read(input)).update("\0");
-  return h.digest("hex");
 }
 
 interface Manifest {

@@ -110,17 +110,16 @@ export function bundleFunction(props: BundleProps): Bundle {
   return bundle;
 }
 
-/** Hash of every input file esbuild read (paths relative to the repo root). */
-function hashInputs(inputs: readonly string[]): string {
+/**
+ * Hash of every input file esbuild read (paths relative to the repo root), by content; `read` gives
+ * an input's bytes (lib/app-build.ts passes the bytes esbuild compiled).
+ */
+export function hashInputs(inputs: readonly string[], read: (input: string) => Buffer = (input) => readFileSync(join(REPO_ROOT, input))): string {
   const h = createHash("sha256");
-  for (const input of inputs) h.update(input).update("\0").update(readFileSync(join(REPO_ROOT, input))).update("\0");
+  for (const input of inputs) h.update(input).update("\0").update(read(input)).update("\0");
   return h.digest("hex");
 }
 
-/**
- * Reuses the previous build when the options and every input esbuild read last time are
- * unchanged (same content, not mtime) and the outputs are intact; otherwise undefined.
- */
 let lockfile: string | undefined;
 /** sha256 of the workspace's pnpm-lock.yaml (once per process; "none" without one). */
 function lockfileHash(): string {
@@ -131,6 +130,10 @@ function lockfileHash(): string {
   return lockfile;
 }
 
+/**
+ * Reuses the previous build when the options and every input esbuild read last time are
+ * unchanged (same content, not mtime) and the outputs are intact; otherwise undefined.
+ */
 function reuse(manifest: string, optionsKey: string, file: string, zip: string): { bytes: number; sha256: string } | undefined {
   try {
     const m = JSON.parse(readFileSync(manifest, "utf8")) as { optionsKey: string; inputs: string[]; inputsHash: string; sha256: string; bytes: number };

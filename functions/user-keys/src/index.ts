@@ -116,7 +116,7 @@ export const MAC_ALGORITHM_OF_KEY_SPEC: Readonly<Record<string, MacAlgorithmSpec
 const THROTTLING = new Set(["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "LimitExceededException"]);
 
 export class UserKeys {
-  private clientPromise?: Promise<KmsSender>;
+  private client?: KmsSender;
   private readonly retry: Required<RetryPolicy>;
   private macAlgorithm?: Promise<{ algorithm: MacAlgorithmSpec; keySpec: string }>;
 
@@ -191,8 +191,7 @@ export class UserKeys {
   /** Sends with retries on throttling; maps KMS errors to {@link UserKeysError}. */
   private async call(operation: KmsOperation, input: Record<string, unknown>, mac?: { keySpec: string; algorithm: string }): Promise<any> {
     const sdk = await kms();
-    this.clientPromise ??= Promise.resolve(this.options.client ?? new sdk.KMSClient({ maxAttempts: 1 }));
-    const client = await this.clientPromise;
+    const client: KmsSender = (this.client ??= this.options.client ?? new sdk.KMSClient({ maxAttempts: 1 }));
     const Command = sdk[`${operation}Command`] as unknown as new (input: Record<string, unknown>) => unknown;
     for (let attempt = 1; ; attempt++) {
       try {
