@@ -11,7 +11,7 @@ import { SCIM_ROUTE_PREFIX } from "../../modules/policy/auth/index.js";
 import { type Check, progress, reportChecks } from "../lib/output.js";
 import { awsManagedSecrets, getParameter, mcpoOf, operatorParameters, putParameterCommand, putSecret, putSecretCommand, secretState, secretValue, shellQuote, stackSecrets, type StackSecret } from "../lib/secrets.js";
 import { GENERATION_ORDER, GENERATORS, toolServerConnectionsJson, type GeneratorContext } from "../lib/secrets-format.js";
-import { loadEnv, type SynthesizedStack } from "../lib/stack.js";
+import { ecsServicesOf, loadEnv, type SynthesizedStack } from "../lib/stack.js";
 
 type Out = (line: string) => void;
 
@@ -43,12 +43,9 @@ function connectionsMatch(value: string, expected: string): boolean {
 
 /** The ECS services (cluster, name) that run a task definition family, from the stack. */
 function servicesOf(stack: SynthesizedStack, families: ReadonlySet<string>): { cluster: string; service: string }[] {
-  const tdFamily = new Map(stack.resources("aws_ecs_task_definition").map(([id, td]) => [`\${aws_ecs_task_definition.${id}.arn}`, String(td.family)]));
-  const clusters = new Map(stack.resources("aws_ecs_cluster").map(([id, c]) => [`\${aws_ecs_cluster.${id}.arn}`, String(c.name)]));
-  return stack
-    .resources("aws_ecs_service")
-    .filter(([, s]) => families.has(tdFamily.get(String(s.task_definition)) ?? ""))
-    .map(([, s]) => ({ cluster: clusters.get(String(s.cluster)) ?? String(s.cluster), service: String(s.name) }));
+  return ecsServicesOf(stack)
+    .filter((s) => families.has(String(s.taskDefinition.family)))
+    .map((s) => ({ cluster: s.cluster, service: s.name }));
 }
 
 export async function secretsStatus(envName: string, opts: SecretsOptions = {}): Promise<boolean> {

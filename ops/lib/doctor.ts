@@ -29,7 +29,7 @@ import type { Check } from "./output.js";
 import { TemplateEvaluator } from "./ecs-template.js";
 import { describeServices, describeTaskDefinition, type LiveContainer, type LiveService } from "./ecs.js";
 import { getParameter, putParameterCommand, putSecretCommand, secretReferences, secretState, secretValue, stackSecrets, type SecretState } from "./secrets.js";
-import type { Json, SynthesizedStack } from "./stack.js";
+import { ecsServicesOf, type Json, type SynthesizedStack } from "./stack.js";
 
 export interface DoctorClients {
   readonly ecs: ECSClient;
@@ -76,13 +76,7 @@ export interface SynthService {
 }
 
 export function synthServices(stack: SynthesizedStack, ev: TemplateEvaluator): SynthService[] {
-  const tds = new Map(stack.resources("aws_ecs_task_definition").map(([id, td]) => [`\${aws_ecs_task_definition.${id}.arn}`, td]));
-  const clusters = new Map(stack.resources("aws_ecs_cluster").map(([id, c]) => [`\${aws_ecs_cluster.${id}.arn}`, String(c.name)]));
-  return stack.resources("aws_ecs_service").map(([, s]) => {
-    const td = tds.get(String(s.task_definition));
-    if (!td) throw new Error(`stack ${stack.name}: service ${String(s.name)} runs ${String(s.task_definition)}, not a task definition of the stack`);
-    return { name: String(s.name), cluster: clusters.get(String(s.cluster)) ?? String(s.cluster), family: String(td.family), containers: ev.containers(td) };
-  });
+  return ecsServicesOf(stack).map((s) => ({ name: s.name, cluster: s.cluster, family: String(s.taskDefinition.family), containers: ev.containers(s.taskDefinition) }));
 }
 
 /** One value: exact when the synthesized value has no unresolved reference, else as a pattern. */

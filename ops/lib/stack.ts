@@ -26,6 +26,26 @@ export interface SynthesizedStack {
   output(name: string): Json | undefined;
 }
 
+/** An ECS service of a synthesized stack, with its task definition and cluster name resolved. */
+export interface StackService {
+  readonly name: string;
+  /** The cluster's name (or the reference as written, if the cluster is not in the stack). */
+  readonly cluster: string;
+  /** The service's `aws_ecs_task_definition` config. */
+  readonly taskDefinition: Json;
+}
+
+/** The stack's ECS services; throws when one runs a task definition the stack does not hold. */
+export function ecsServicesOf(stack: SynthesizedStack): StackService[] {
+  const tds = new Map(stack.resources("aws_ecs_task_definition").map(([id, td]) => [`\${aws_ecs_task_definition.${id}.arn}`, td]));
+  const clusters = new Map(stack.resources("aws_ecs_cluster").map(([id, c]) => [`\${aws_ecs_cluster.${id}.arn}`, String(c.name)]));
+  return stack.resources("aws_ecs_service").map(([, s]) => {
+    const taskDefinition = tds.get(String(s.task_definition));
+    if (!taskDefinition) throw new Error(`stack ${stack.name}: service ${String(s.name)} runs ${String(s.task_definition)}, not a task definition of the stack`);
+    return { name: String(s.name), cluster: clusters.get(String(s.cluster)) ?? String(s.cluster), taskDefinition };
+  });
+}
+
 /** Every stack of one synth, by name. */
 export interface SynthesizedApp {
   readonly stacks: ReadonlyMap<string, SynthesizedStack>;
