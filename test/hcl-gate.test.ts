@@ -4,7 +4,7 @@
  * JSON synth. See test/support/hcl-gate.ts for how it normalizes and compares.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, TerraformStack } from "cdktf";
@@ -184,22 +184,29 @@ describe.runIf(buildApp)("buildApp(): cdk.tf ≡ cdk.tf.json", () => {
     const cdktfJson = JSON.parse(readFileSync(new URL("../cdktf.json", import.meta.url), "utf8")) as { app: string };
     expect(cdktfJson.app).toContain("node .gen/synth.mjs --app");
     // One after the other: both rebuild the launcher and may rebuild the app and the Lambda bundles.
-    const fast = await synthFast();
+    // `pnpm synth` runs twice on a fresh format cache (lib/hcl-format-cache.ts): first every stack
+    // goes through the formatter, then every stack comes from the cache. Both must match the CLI.
+    const formatCache = mkdtempSync(join(tmpdir(), "hcl-gate-format-cache-"));
+    const cold = await synthFast(["--format-cache", formatCache]);
     const cli = await synthWithCli({ hcl: true });
+    const warm = await synthFast(["--format-cache", formatCache]);
     try {
-      expect(Object.keys(fast.stacks).sort()).toEqual([...stackNames].sort());
-      for (const name of stackNames) {
-        expect(fast.stacks[name]!.text, name).toBe(hcl.stacks[name]!.text);
-        expect(cli.stacks[name]!.text, name).toBe(hcl.stacks[name]!.text);
-      }
-      const fastFiles = filesUnder(fast.outdir);
+      expect(readdirSync(formatCache).filter((n) => /^[0-9a-f]{64}$/.test(n))).toHaveLength(stackNames.length);
       const cliFiles = filesUnder(cli.outdir);
-      expect(Object.keys(fastFiles)).toEqual(Object.keys(cliFiles));
-      for (const [file, bytes] of Object.entries(cliFiles)) expect(fastFiles[file]!.equals(bytes), file).toBe(true);
-      expect(await gateOutputs(json, fast)).toEqual(Object.fromEntries(stackNames.map((n) => [n, []])));
+      for (const fast of [cold, warm]) {
+        expect(Object.keys(fast.stacks).sort()).toEqual([...stackNames].sort());
+        for (const name of stackNames) {
+          expect(fast.stacks[name]!.text, name).toBe(hcl.stacks[name]!.text);
+          expect(cli.stacks[name]!.text, name).toBe(hcl.stacks[name]!.text);
+        }
+        const fastFiles = filesUnder(fast.outdir);
+        expect(Object.keys(fastFiles)).toEqual(Object.keys(cliFiles));
+        for (const [file, bytes] of Object.entries(cliFiles)) expect(fastFiles[file]!.equals(bytes), file).toBe(true);
+      }
+      expect(await gateOutputs(json, cold)).toEqual(Object.fromEntries(stackNames.map((n) => [n, []])));
     } finally {
-      fast.cleanup();
-      cli.cleanup();
+      for (const out of [cold, warm, cli]) out.cleanup();
+      rmSync(formatCache, { recursive: true, force: true });
     }
     // The CLI starts its own process tree (the CLI, the app, the Go formatter): allow for a loaded machine.
   }, 240_000);

@@ -107,12 +107,14 @@ describe("the fork guard", () => {
 });
 
 describe("order of jobs", () => {
-  it("runs pnpm test:unit before any plan", () => {
+  it("runs pnpm typecheck and pnpm test:unit before any plan", () => {
+    expect(runs(plan.jobs.unit)).toContain("pnpm typecheck");
     expect(runs(plan.jobs.unit)).toContain("pnpm test:unit");
     for (const name of ["synth", "plan", "comment"]) expect(ancestors(plan.jobs, name).has("unit"), name).toBe(true);
   });
 
   it("runs pnpm test:unit before any apply, then applies one GitHub environment at a time", () => {
+    expect(runs(deploy.jobs.unit)).toContain("pnpm typecheck");
     expect(runs(deploy.jobs.unit)).toContain("pnpm test:unit");
     expect(Object.keys(deploy.jobs)).toEqual(["unit", "synth", ...APPLY_JOBS]);
     expect(deploy.jobs.synth.needs).toBe("unit");

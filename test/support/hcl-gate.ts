@@ -84,11 +84,21 @@ export function synthJson(factory: AppFactory): SynthOutput {
   return synthInto(factory, false);
 }
 
-/** `format` from the `@cdktf/hcl-tools` that `cdktf-cli` itself loads. */
+const formatted = new Map<string, Promise<string>>();
+
+/**
+ * `format` from the `@cdktf/hcl-tools` that `cdktf-cli` itself loads. It is a pure function of its
+ * text, so a text this test process formatted before is answered from memory (the determinism test
+ * formats the same stacks twice, and the Go/WASM formatter costs about 1.5 s per app).
+ */
 export async function cliHclFormat(): Promise<(hcl: string) => Promise<string>> {
   const cliRequire = createRequire(requireHere.resolve("cdktf-cli/package.json"));
   const tools = cliRequire("@cdktf/hcl-tools") as { format(hcl: string): Promise<string> };
-  return tools.format;
+  return (hcl) => {
+    let out = formatted.get(hcl);
+    if (!out) formatted.set(hcl, (out = tools.format(hcl)));
+    return out;
+  };
 }
 
 /**
@@ -123,17 +133,17 @@ export async function synthWithCli(options: { hcl: boolean; app?: string }): Pro
 }
 
 /**
- * Runs `pnpm synth --output <tmp>`: package.json's `synth` script itself (through `sh`, with
+ * Runs `pnpm synth --output <tmp> [args]`: package.json's `synth` script itself (through `sh`, with
  * `node_modules/.bin` on PATH as pnpm puts it), without pnpm's own start-up.
  */
-export async function synthFast(): Promise<SynthOutput> {
+export async function synthFast(args: readonly string[] = []): Promise<SynthOutput> {
   const outdir = mkdtempSync(join(tmpdir(), "hcl-gate-fast-"));
   const script = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.synth!;
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${join(ROOT, "node_modules/.bin")}${delimiter}${process.env.PATH ?? ""}` };
   delete env.SYNTH_HCL_OUTPUT;
   delete env.CDKTF_OUTDIR;
   delete env.CDKTF_CONTEXT_JSON;
-  await promisify(execFile)("sh", ["-c", `${script} --output "$1"`, "synth", outdir], { cwd: ROOT, env, maxBuffer: 64 * 1024 * 1024 });
+  await promisify(execFile)("sh", ["-c", `${script} --output "$@"`, "synth", outdir, ...args], { cwd: ROOT, env, maxBuffer: 64 * 1024 * 1024 });
   return readManifest(outdir);
 }
 

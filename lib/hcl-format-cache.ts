@@ -1,0 +1,127 @@
+/**
+ * A content-addressed cache for the cdktf CLI's HCL format pass, used by `pnpm synth`
+ * (scripts/synth.ts).
+ *
+ * `format()` of `@cdktf/hcl-tools` (Go's hclwrite compiled to WASM) is a pure function of its input
+ * text. It is also the slowest part of `pnpm synth` after the app: about 1.5 s of CPU for the three
+ * envs' stacks. Most synths re-format stacks that did not change, so `pnpm synth` keeps each output
+ * under the SHA-256 of the formatter's identity and the input text, and formats only texts it has
+ * never seen.
+ *
+ * A wrong answer is impossible by construction, not by expiry:
+ *  - the key covers the input text byte for byte, and the formatter's identity: the bytes of
+ *    `main.wasm.gz`, `src/index.js` and `package.json` of the `@cdktf/hcl-tools` the CLI loads, so
+ *    a new version or a new patch of the formatter starts a new key space;
+ *  - an entry is written to a temporary file and renamed into place, so a reader never sees half of
+ *    one, even with parallel synths;
+ *  - an entry holds the SHA-256 of its own text, checked on every read: a damaged entry is a miss.
+ * The cache is bounded: after each synth it keeps the newest `maxEntries` entries (a hit refreshes
+ * an entry's time).
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+export interface HclFormatCacheProps {
+  /** Folder of the entries (created on first write). */
+  readonly dir: string;
+  /** `src/index.js` of the `@cdktf/hcl-tools` in use (what `require.resolve` gives). */
+  readonly hclToolsEntry: string;
+  /** Entries kept by {@link HclFormatCache.prune}. @default 256 (about 30 synths of 11 stacks) */
+  readonly maxEntries?: number;
+}
+
+const sha256 = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
+
+/** The identity of one `@cdktf/hcl-tools` build: its WASM, its JS wrapper and its package.json. */
+export function hclToolsIdentity(hclToolsEntry: string): string {
+  const pkg = dirname(dirname(hclToolsEntry));
+  const hash = createHash("sha256");
+  for (const file of ["main.wasm.gz", "src/index.js", "package.json"]) hash.update(file).update("\0").update(readFileSync(join(pkg, file)));
+  return hash.digest("hex");
+}
+
+export class HclFormatCache {
+  private readonly dir: string;
+  private readonly identity: string;
+  private readonly maxEntries: number;
+  /** Entries read or written by this process (keys). */
+  private readonly used = new Set<string>();
+  hits = 0;
+  misses = 0;
+
+  constructor(props: HclFormatCacheProps) {
+    this.dir = props.dir;
+    this.identity = hclToolsIdentity(props.hclToolsEntry);
+    this.maxEntries = props.maxEntries ?? 256;
+  }
+
+  private key(text: string): string {
+    return sha256(`${this.identity}\n${text}`);
+  }
+
+  /** The formatted text of `text` if this formatter formatted it before, else undefined. */
+  get(text: string): string | undefined {
+    const key = this.key(text);
+    const file = join(this.dir, key);
+    let entry: string;
+    try {
+      entry = readFileSync(file, "utf8");
+    } catch {
+      this.misses++;
+      return undefined;
+    }
+    const newline = entry.indexOf("\n");
+    const out = entry.slice(newline + 1);
+    if (newline !== 64 || entry.slice(0, 64) !== sha256(out)) {
+      this.misses++;
+      return undefined;
+    }
+    const now = new Date();
+    try {
+      utimesSync(file, now, now);
+    } catch {
+      // Read-only cache: still a hit.
+    }
+    this.used.add(key);
+    this.hits++;
+    return out;
+  }
+
+  /** Stores `formatted` as the format of `text`. A cache that cannot be written is skipped. */
+  set(text: string, formatted: string): void {
+    const key = this.key(text);
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      const tmp = join(this.dir, `.${key}.${process.pid}.${Date.now()}`);
+      writeFileSync(tmp, `${sha256(formatted)}\n${formatted}`);
+      renameSync(tmp, join(this.dir, key));
+      this.used.add(key);
+    } catch {
+      // Unwritable (read-only checkout, full disk): the synth itself is unaffected.
+    }
+  }
+
+  /** Keeps the newest `maxEntries` entries and every entry this process used; removes the rest. */
+  prune(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir).filter((n) => /^[0-9a-f]{64}$/.test(n));
+    } catch {
+      return;
+    }
+    if (names.length <= this.maxEntries) return;
+    const byAge = names
+      .filter((n) => !this.used.has(n))
+      .map((n) => {
+        try {
+          return { n, t: statSync(join(this.dir, n)).mtimeMs };
+        } catch {
+          return { n, t: 0 };
+        }
+      })
+      .sort((a, b) => b.t - a.t);
+    const keep = Math.max(0, this.maxEntries - this.used.size);
+    for (const { n } of byAge.slice(keep)) rmSync(join(this.dir, n), { force: true });
+  }
+}
