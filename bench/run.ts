@@ -2,13 +2,15 @@
  * `pnpm bench`: prints the repository's performance figures next to their goals. It measures and
  * prints; it asserts nothing and exits 0 (a failed measurement is reported as "error").
  *
- *   1. `pnpm synth` (the fast path, scripts/synth.ts) against `cdktf synth --hcl` running the app the
- *      old way (`--app "node --import tsx stacks/main.ts"`), in turn (A B A B …), ratio per pair.
+ *   1. `pnpm synth` (the fast path, scripts/synth.ts), with its format cache warm and with none,
+ *      against `cdktf synth --hcl` running the app the old way (`--app "node --import tsx
+ *      stacks/main.ts"`), in turn (A A' B A A' B …), ratio per round.
  *   2. The app alone: the precompiled app in plain Node (`node .gen/synth.mjs --app`) against the
  *      same app under tsx (`node --import tsx stacks/main.ts`), in turn, ratio per pair.
  *   3. Growth: bench/synth-envs.ts with 3, 12 and 24 generated environments (precompiled, plain
  *      Node); seconds per added environment (least squares) and peak RSS at 24.
  *   4. The provisioning figures from bench/provisioning.ts (init times under Node 22).
+ *   5. `pnpm test:unit`, whole runs (BENCH_TEST_UNIT_RUNS, default 3).
  *
  * See bench/README.md for what each figure means and how it is measured.
  */
@@ -23,6 +25,7 @@ const APP_PAIRS = 5;
 const SYNTH_PAIRS = 3;
 const ENV_COUNTS = [3, 12, 24] as const;
 const ENV_RUNS = 3;
+const TEST_UNIT_RUNS = Number(process.env.BENCH_TEST_UNIT_RUNS ?? 3);
 const TIME = "/usr/bin/time";
 const HAS_TIME = existsSync(TIME) && spawnSync(TIME, ["-v", "true"], { stdio: "ignore" }).status === 0;
 const CHILD_ENV = { ...process.env, CHECKPOINT_DISABLE: "1", FORCE_COLOR: "0" };
@@ -75,32 +78,29 @@ function measure(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Side-by-side pairs: A and B in turn, so a drift in the machine's speed hits both alike.
-interface Pairs {
-  readonly a: Measured[];
-  readonly b: Measured[];
-  /** A's wall time over B's, pair by pair (only pairs where both succeeded). */
-  readonly ratios: number[];
+// Side-by-side rounds: the commands in turn (A B A B …, or A A' B …), so a drift in the machine's
+// speed hits all alike; the last command is the yardstick B.
+interface Rounds {
+  /** Each command's successful runs, in the order given. */
+  readonly runs: Measured[][];
+  /** For each command but the last: its wall time over B's, round by round (both succeeded). */
+  readonly ratios: number[][];
 }
 
-function pairs(count: number, warmup: number, a: (tmp: string) => Measured, b: (tmp: string) => Measured, label: string, check?: (tmpA: string, tmpB: string) => void): Pairs {
-  const out: Pairs = { a: [], b: [], ratios: [] };
+function rounds(count: number, warmup: number, commands: readonly ((tmp: string) => Measured)[], label: string, check?: (tmpA: string, tmpB: string) => void): Rounds {
+  const out: Rounds = { runs: commands.map(() => []), ratios: commands.slice(1).map(() => []) };
+  const last = commands.length - 1;
   for (let i = 0; i < warmup + count; i++) {
-    const tmpA = mkdtempSync(join(tmpdir(), "bench-a-"));
-    const tmpB = mkdtempSync(join(tmpdir(), "bench-b-"));
+    const tmps = commands.map(() => mkdtempSync(join(tmpdir(), "bench-")));
     try {
-      const ra = a(tmpA);
-      const rb = b(tmpB);
-      if (!ra.ok) log(`${label} A run ${i} failed: ${ra.detail}`);
-      if (!rb.ok) log(`${label} B run ${i} failed: ${rb.detail}`);
-      if (i === 0 && ra.ok && rb.ok) check?.(tmpA, tmpB);
+      const rs = commands.map((run, c) => run(tmps[c]!));
+      rs.forEach((r, c) => r.ok || log(`${label} command ${c + 1} run ${i} failed: ${r.detail}`));
+      if (i === 0 && rs[0]!.ok && rs[last]!.ok) check?.(tmps[0]!, tmps[last]!);
       if (i < warmup) continue;
-      if (ra.ok) out.a.push(ra);
-      if (rb.ok) out.b.push(rb);
-      if (ra.ok && rb.ok) out.ratios.push(ra.wallMs / rb.wallMs);
+      rs.forEach((r, c) => r.ok && out.runs[c]!.push(r));
+      for (let c = 0; c < last; c++) if (rs[c]!.ok && rs[last]!.ok) out.ratios[c]!.push(rs[c]!.wallMs / rs[last]!.wallMs);
     } finally {
-      rmSync(tmpA, { recursive: true, force: true });
-      rmSync(tmpB, { recursive: true, force: true });
+      for (const t of tmps) rmSync(t, { recursive: true, force: true });
     }
   }
   return out;
@@ -130,12 +130,18 @@ let identical = "not compared";
 const OLD_APP = "node --import tsx stacks/main.ts";
 
 function pnpmSynthVsCli(): void {
-  section(`\`pnpm synth --output <tmp>\` (A) vs \`npx cdktf synth --hcl --output <tmp> --app "${OLD_APP}"\` (B), 1 warm-up + ${SYNTH_PAIRS} pairs`);
-  const r = pairs(
+  section(
+    `\`pnpm synth --output <tmp>\` (A: format cache warm), \`pnpm synth --no-format-cache …\` (A': every stack formatted) vs ` +
+      `\`npx cdktf synth --hcl --output <tmp> --app "${OLD_APP}"\` (B), in turn, 1 warm-up + ${SYNTH_PAIRS} rounds`,
+  );
+  const r = rounds(
     SYNTH_PAIRS,
     1,
-    (tmp) => measure("pnpm", ["synth", "--output", join(tmp, "out")]),
-    (tmp) => measure("npx", ["cdktf", "synth", "--hcl", "--output", join(tmp, "out"), "--app", OLD_APP]),
+    [
+      (tmp) => measure("pnpm", ["synth", "--output", join(tmp, "out")]),
+      (tmp) => measure("pnpm", ["synth", "--no-format-cache", "--output", join(tmp, "out")]),
+      (tmp) => measure("npx", ["cdktf", "synth", "--hcl", "--output", join(tmp, "out"), "--app", OLD_APP]),
+    ],
     "synth",
     (tmpA, tmpB) => {
       const a = tree(join(tmpA, "out"));
@@ -144,12 +150,16 @@ function pnpmSynthVsCli(): void {
       identical = differing.length === 0 ? `yes (${a.size} files)` : `NO: ${differing.slice(0, 5).join(", ")}${differing.length > 5 ? ", …" : ""}`;
     },
   );
-  rows.push({ figure: "pnpm synth / npx cdktf synth --hcl (tsx app)", values: r.ratios, unit: "×", goal: ratioAtMost(0.3), note: "wall time ratio per pair" });
-  rows.push({ figure: "  pnpm synth wall time", values: seconds(r.a), unit: "s" });
-  rows.push({ figure: "  npx cdktf synth --hcl (tsx app) wall time", values: seconds(r.b), unit: "s" });
+  const [warm, cold, cli] = r.runs as [Measured[], Measured[], Measured[]];
+  rows.push({ figure: "pnpm synth / npx cdktf synth --hcl (tsx app)", values: r.ratios[0]!, unit: "×", goal: ratioAtMost(0.3), note: "wall time ratio per round; stacks unchanged since the last synth (format cache warm)" });
+  rows.push({ figure: "pnpm synth --no-format-cache / npx cdktf …", values: r.ratios[1]!, unit: "×", goal: ratioAtMost(0.3), note: "every stack through the formatter (as after a change to every stack)" });
+  rows.push({ figure: "  pnpm synth wall time", values: seconds(warm), unit: "s" });
+  rows.push({ figure: "  pnpm synth --no-format-cache wall time", values: seconds(cold), unit: "s" });
+  rows.push({ figure: "  npx cdktf synth --hcl (tsx app) wall time", values: seconds(cli), unit: "s" });
   if (HAS_TIME) {
-    rows.push({ figure: "  pnpm synth peak RSS (largest process)", values: rssOf(r.a), unit: "MB", note: "no goal" });
-    rows.push({ figure: "  cdktf synth peak RSS (largest process)", values: rssOf(r.b), unit: "MB", note: "no goal" });
+    rows.push({ figure: "  pnpm synth peak RSS (largest process)", values: rssOf(warm), unit: "MB", note: "no goal" });
+    rows.push({ figure: "  pnpm synth --no-format-cache peak RSS", values: rssOf(cold), unit: "MB", note: "no goal" });
+    rows.push({ figure: "  cdktf synth peak RSS (largest process)", values: rssOf(cli), unit: "MB", note: "no goal" });
   }
   rows.push({ figure: "  same files, byte for byte", values: [identical.startsWith("yes") ? 1 : 0], unit: "", goal: equals(1), note: identical });
 }
@@ -162,18 +172,21 @@ function appOnlyVsTsx(): void {
   // The launcher as package.json builds it (the app bundle itself is built or reused by the launcher).
   const launcher = spawnSync("pnpm", ["exec", "esbuild", ...SYNTH_LAUNCHER_ARGS], { cwd: ROOT, encoding: "utf8" });
   if (launcher.status !== 0) log(`building .gen/synth.mjs failed: ${launcher.stderr}`);
-  const r = pairs(
+  const r = rounds(
     APP_PAIRS,
     1,
-    (tmp) => measure(process.execPath, [join(".gen", "synth.mjs"), "--app"], env(tmp)),
-    (tmp) => measure(process.execPath, ["--import", "tsx", join("stacks", "main.ts")], env(tmp)),
+    [
+      (tmp) => measure(process.execPath, [join(".gen", "synth.mjs"), "--app"], env(tmp)),
+      (tmp) => measure(process.execPath, ["--import", "tsx", join("stacks", "main.ts")], env(tmp)),
+    ],
     "app-only",
   );
-  rows.push({ figure: "app only: precompiled / tsx", values: r.ratios, unit: "×", goal: ratioAtMost(0.5), note: "wall time ratio per pair" });
-  rows.push({ figure: "  precompiled (plain node) wall time", values: seconds(r.a), unit: "s" });
-  rows.push({ figure: "  tsx wall time", values: seconds(r.b), unit: "s" });
-  rows.push({ figure: "  precompiled peak RSS", values: rssOf(r.a), unit: "MB", goal: atMost(300, "MB") });
-  rows.push({ figure: "  tsx peak RSS", values: rssOf(r.b), unit: "MB", note: "no goal" });
+  const [fast, tsx] = r.runs as [Measured[], Measured[]];
+  rows.push({ figure: "app only: precompiled / tsx", values: r.ratios[0]!, unit: "×", goal: ratioAtMost(0.5), note: "wall time ratio per pair" });
+  rows.push({ figure: "  precompiled (plain node) wall time", values: seconds(fast), unit: "s" });
+  rows.push({ figure: "  tsx wall time", values: seconds(tsx), unit: "s" });
+  rows.push({ figure: "  precompiled peak RSS", values: rssOf(fast), unit: "MB", goal: atMost(300, "MB") });
+  rows.push({ figure: "  tsx peak RSS", values: rssOf(tsx), unit: "MB", note: "no goal" });
 }
 
 /** The esbuild arguments of package.json's `synth` script (the launcher, scripts/synth.ts → .gen/synth.mjs). */
@@ -268,6 +281,19 @@ async function provisioning(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 5. `pnpm test:unit` (the vitest run: unit and function tests, both cores), several whole runs.
+function testUnit(): void {
+  section(`\`pnpm test:unit\`, ${TEST_UNIT_RUNS} runs (BENCH_TEST_UNIT_RUNS; 0 skips)`);
+  const runs: Measured[] = [];
+  for (let i = 0; i < TEST_UNIT_RUNS; i++) {
+    const r = measure("pnpm", ["test:unit"]);
+    if (r.ok) runs.push(r);
+    else log(`pnpm test:unit run ${i} failed: ${r.detail}`);
+  }
+  rows.push({ figure: "pnpm test:unit wall time", values: seconds(runs), unit: "s", goal: atMost(60, "s"), note: "2 vitest workers; no type-check (pnpm typecheck)" });
+}
+
+// ---------------------------------------------------------------------------------------------
 function fmt(v: number, unit: string): string {
   const digits = unit === "s" ? 2 : unit === "MB" || unit === "KB" ? 1 : Number.isInteger(v) ? 0 : Math.abs(v) < 10 ? 3 : 1;
   return `${v.toFixed(digits)}${unit ? ` ${unit}` : ""}`;
@@ -332,6 +358,10 @@ log("growth per environment…");
 await growth();
 log("provisioning…");
 await provisioning();
+if (TEST_UNIT_RUNS > 0) {
+  log("pnpm test:unit…");
+  testUnit();
+}
 print();
 process.stdout.write(`\nbench total: ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 process.exit(0);

@@ -129,12 +129,17 @@ const ROWS: Row[] = [
   {
     name: "hang (no response): per-request timeout, then recovery",
     signUps: ["slow@example.com"],
+    // Each hung request waits out the timeout: 500 ms (not the world's 1000) halves the row's wall
+    // time, and still leaves the one answered request 100× what the local fake needs.
+    env: { REQUEST_TIMEOUT_MS: "500" },
     arrange: (w) => w.owui.script("hang", "hang"),
     expect: { provisioned: ["slow@example.com"], dlq: 0, receives: 3 },
   },
   {
     name: "hang forever",
     signUps: ["hung@example.com"],
+    // Every request hangs, so every delivery waits out the timeout: 300 ms instead of 1000.
+    env: { REQUEST_TIMEOUT_MS: "300" },
     arrange: (w) => w.owui.mode("hang"),
     expect: { provisioned: [], dlq: 1, dlqLog: /unavailable: timeout/, maxPosts: 5 },
   },
