@@ -9,9 +9,9 @@
  * never seen.
  *
  * A wrong answer is impossible by construction, not by expiry:
- *  - the key covers the input text byte for byte, and the formatter's identity: the bytes of
- *    `main.wasm.gz`, `src/index.js` and `package.json` of the `@cdktf/hcl-tools` the CLI loads, so
- *    a new version or a new patch of the formatter starts a new key space;
+ *  - the key covers the input text byte for byte, and the formatter's identity: every file of the
+ *    `@cdktf/hcl-tools` the CLI loads (its WASM, its JS bridge and Go runtime shim, its
+ *    package.json), so a new version or a new patch of the formatter starts a new key space;
  *  - an entry is written to a temporary file and renamed into place, so a reader never sees half of
  *    one, even with parallel synths;
  *  - an entry holds the SHA-256 of its own text, checked on every read: a damaged entry is a miss.
@@ -33,11 +33,23 @@ export interface HclFormatCacheProps {
 
 const sha256 = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
 
-/** The identity of one `@cdktf/hcl-tools` build: its WASM, its JS wrapper and its package.json. */
+/**
+ * The identity of one `@cdktf/hcl-tools` build: every file of the package (its WASM, its JS bridge
+ * and Go runtime shim, patched or not, and its package.json), by path and content.
+ */
 export function hclToolsIdentity(hclToolsEntry: string): string {
   const pkg = dirname(dirname(hclToolsEntry));
   const hash = createHash("sha256");
-  for (const file of ["main.wasm.gz", "src/index.js", "package.json"]) hash.update(file).update("\0").update(readFileSync(join(pkg, file)));
+  const walk = (dir: string, rel: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.name === "node_modules") continue;
+      const path = join(dir, entry.name);
+      const name = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(path, name);
+      else if (entry.isFile()) hash.update(name).update("\0").update(readFileSync(path)).update("\0");
+    }
+  };
+  walk(pkg, "");
   return hash.digest("hex");
 }
 

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HclFormatCache, hclToolsIdentity } from "../lib/hcl-format-cache.js";
 
@@ -51,6 +51,15 @@ describe("HclFormatCache", () => {
     expect(new HclFormatCache({ dir, hclToolsEntry: fakeHclTools("wasm v1") }).get("x=1")).toBe("x = 1\n");
     expect(hclToolsIdentity(v1)).toBe(hclToolsIdentity(fakeHclTools("wasm v1")));
     expect(hclToolsIdentity(v1)).not.toBe(hclToolsIdentity(fakeHclTools("wasm v1 ")));
+    // A patch to the JS bridge or the Go runtime shim is another formatter too.
+    const patched = fakeHclTools("wasm v1");
+    mkdirSync(join(dirname(dirname(patched)), "wasm"));
+    writeFileSync(join(dirname(dirname(patched)), "wasm", "wasm_exec.js"), "// patched");
+    expect(hclToolsIdentity(patched)).not.toBe(hclToolsIdentity(v1));
+    writeFileSync(join(dirname(patched), "bridge.js"), "// bridge");
+    const withBridge = hclToolsIdentity(patched);
+    writeFileSync(join(dirname(patched), "bridge.js"), "// bridge, patched");
+    expect(hclToolsIdentity(patched)).not.toBe(withBridge);
   });
 
   it("treats a damaged entry (truncated, edited) as a miss", () => {
