@@ -5,9 +5,10 @@
  * (`packages: "external"`), so `cdktf`, `constructs` and the deep `@cdktf/provider-*` modules load
  * with Node's own `require` (measured: faster than bundling them in, see bench/README.md).
  *
- * A stale build is impossible: the build is reused only when the esbuild options and the content of
- * every file esbuild read for it (its metafile inputs: every project source file the app imports,
- * however many modules are added later) hash as they did when it was built; anything else rebuilds.
+ * A stale build is impossible: the build is reused only when the esbuild options, this file's own
+ * source and the content of every file esbuild read for it (its metafile inputs: every project
+ * source file the app imports, however many modules are added later) hash as they did when it was
+ * built; anything else rebuilds.
  * Same scheme as the Lambda bundles in lib/bundle.ts.
  */
 import { build, version as esbuildVersion, type BuildOptions, type Plugin } from "esbuild";
@@ -40,6 +41,9 @@ export interface AppBuildProps {
  * as it does when run from source.
  */
 const META_URL = "__appBuildImportMetaUrl";
+
+/** This file, repo-relative: its content is part of every build's key. */
+export const BUILDER_SOURCE = "lib/app-build.ts";
 
 function readInputs(seen: Map<string, Buffer>): Plugin {
   const loaders: Record<string, "ts" | "js" | "json"> = { ts: "ts", mts: "ts", cts: "ts", js: "js", mjs: "js", cjs: "js", json: "json" };
@@ -88,7 +92,10 @@ export async function buildAppBundle(props: AppBuildProps = {}): Promise<AppBuil
     logLevel: "error",
     absWorkingDir: REPO_ROOT,
   };
-  const optionsKey = JSON.stringify({ esbuildVersion, root: REPO_ROOT, plugins: ["read-inputs"], ...options });
+  // The builder's own source is part of the key: a change to how it transforms inputs (the
+  // read-inputs plugin, `define`) rebuilds, though no input changed.
+  const builder = createHash("sha256").update(readFileSync(join(REPO_ROOT, BUILDER_SOURCE))).digest("hex");
+  const optionsKey = JSON.stringify({ esbuildVersion, root: REPO_ROOT, builder, plugins: ["read-inputs"], ...options });
 
   try {
     const m = JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest;

@@ -3,11 +3,12 @@
  * unchanged, and each file's `import.meta.url` is its own source file's URL in the CommonJS bundle.
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildAppBundle } from "../lib/app-build.js";
+import { BUILDER_SOURCE, buildAppBundle } from "../lib/app-build.js";
 import { REPO_ROOT } from "../lib/bundle.js";
 
 const dir = join(REPO_ROOT, ".gen", `app-build-test-${process.pid}`);
@@ -53,5 +54,16 @@ describe("buildAppBundle", () => {
     const again = await buildAppBundle({ entry: rel("entry.ts"), outDir });
     expect(again.rebuilt).toBe(true);
     expect(JSON.parse(run(again.file)).word).toBe("two");
+  });
+
+  it("keys every build on the builder's own source (lib/app-build.ts) as well as its inputs", async () => {
+    const built = await buildAppBundle({ entry: rel("entry.ts"), outDir });
+    const manifest = JSON.parse(readFileSync(join(outDir, "entry.inputs.json"), "utf8")) as { optionsKey: string };
+    const builderHash = createHash("sha256").update(readFileSync(join(REPO_ROOT, BUILDER_SOURCE))).digest("hex");
+    expect(JSON.parse(manifest.optionsKey)).toMatchObject({ builder: builderHash });
+    // A key written by another builder is not reused.
+    writeFileSync(join(outDir, "entry.inputs.json"), JSON.stringify({ ...manifest, optionsKey: manifest.optionsKey.replace(builderHash, "0".repeat(64)) }));
+    expect((await buildAppBundle({ entry: rel("entry.ts"), outDir })).rebuilt).toBe(true);
+    expect(built.file).toBe(join(outDir, "entry.cjs"));
   });
 });
