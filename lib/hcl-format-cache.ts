@@ -27,7 +27,7 @@ export interface HclFormatCacheProps {
   readonly dir: string;
   /** `src/index.js` of the `@cdktf/hcl-tools` in use (what `require.resolve` gives). */
   readonly hclToolsEntry: string;
-  /** Entries kept by {@link HclFormatCache.prune}. @default 256 (about 30 synths of 11 stacks) */
+  /** Entries kept by {@link HclFormatCache.prune}. @default 256 (about 25 synths in which all 10 stacks changed) */
   readonly maxEntries?: number;
 }
 
@@ -103,25 +103,41 @@ export class HclFormatCache {
   /** Stores `formatted` as the format of `text`. A cache that cannot be written is skipped. */
   set(text: string, formatted: string): void {
     const key = this.key(text);
+    const tmp = join(this.dir, `.${key}.${process.pid}.${Date.now()}`);
     try {
       mkdirSync(this.dir, { recursive: true });
-      const tmp = join(this.dir, `.${key}.${process.pid}.${Date.now()}`);
       writeFileSync(tmp, `${sha256(formatted)}\n${formatted}`);
       renameSync(tmp, join(this.dir, key));
       this.used.add(key);
     } catch {
       // Unwritable (read-only checkout, full disk): the synth itself is unaffected.
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // Nothing was written.
+      }
     }
   }
 
-  /** Keeps the newest `maxEntries` entries and every entry this process used; removes the rest. */
+  /**
+   * Keeps the newest `maxEntries` entries and every entry this process used; removes the rest, and
+   * temporary files an interrupted synth left behind (older than an hour).
+   */
   prune(): void {
-    let names: string[];
+    let all: string[];
     try {
-      names = readdirSync(this.dir).filter((n) => /^[0-9a-f]{64}$/.test(n));
+      all = readdirSync(this.dir);
     } catch {
       return;
     }
+    for (const n of all.filter((f) => f.startsWith("."))) {
+      try {
+        if (Date.now() - statSync(join(this.dir, n)).mtimeMs > 3_600_000) rmSync(join(this.dir, n), { force: true, recursive: true });
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    const names = all.filter((n) => /^[0-9a-f]{64}$/.test(n));
     if (names.length <= this.maxEntries) return;
     const byAge = names
       .filter((n) => !this.used.has(n))

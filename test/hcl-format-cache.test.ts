@@ -99,6 +99,20 @@ describe("HclFormatCache", () => {
     expect(cache.get("t6")).toBe("f6");
   });
 
+  it("prune removes the temporary files an interrupted synth left, once they are an hour old", () => {
+    const dir = tmp("fmt-cache-");
+    const cache = new HclFormatCache({ dir, hclToolsEntry: fakeHclTools("w") });
+    cache.set("a", "b");
+    const stale = join(dir, `.${"0".repeat(64)}.123.456`);
+    const fresh = join(dir, `.${"1".repeat(64)}.123.789`);
+    writeFileSync(stale, "half");
+    writeFileSync(fresh, "half");
+    utimesSync(stale, new Date(Date.now() - 2 * 3_600_000), new Date(Date.now() - 2 * 3_600_000));
+    cache.prune();
+    expect(readdirSync(dir).sort()).toEqual([...entries(dir), fresh.slice(dir.length + 1)].sort());
+    expect(cache.get("a")).toBe("b");
+  });
+
   it("an unwritable cache location (a file where the folder should be) costs nothing but the cache", () => {
     const parent = tmp("fmt-cache-");
     const dir = join(parent, "not-a-dir");
