@@ -24,6 +24,7 @@ import type { CanaryReport } from "../../functions/canary/src/handler.js";
 import { resolveModels } from "../../modules/services/catalog.js";
 import { type Check, progress, reportChecks } from "../lib/output.js";
 import { envNamed, loadEnv, type SynthesizedStack } from "../lib/stack.js";
+import { envArgument, synthDirOption } from "./options.js";
 
 type Out = (line: string) => void;
 
@@ -166,17 +167,17 @@ export function register(program: Command): void {
   bedrock
     .command("models")
     .description("list foundation models and inference profiles in the env's region(s), marking the catalog's; ✗ for catalog entries missing or not invocable on demand")
-    .argument("<env>", "env name (envs/index.ts)")
+    .addArgument(envArgument())
     .action(async (envName: string) => {
       await bedrockModels(envName);
     });
   bedrock
     .command("check")
     .description("run the canary's Bedrock and health checks once from here (or --invoke the deployed canary); ✓/✗ table, exit 1 on ✗")
-    .argument("<env>", "env name (envs/index.ts)")
+    .addArgument(envArgument())
     .option("--invoke", "invoke the deployed canary (owui-<env>-canary) instead of checking from here")
     .option("--litellm-url <url>", "LiteLLM's base URL as reachable from here (e.g. through an SSM port forward)")
-    .option("--synth-dir <dir>", "read an existing JSON synth instead of synthesizing")
+    .addOption(synthDirOption())
     .action(async (envName: string, opts: { invoke?: boolean; litellmUrl?: string; synthDir?: string }) => {
       await bedrockCheck(envName, opts);
     });

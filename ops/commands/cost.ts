@@ -13,6 +13,7 @@ import { estimateCost, readmeBlock, renderEstimate, renderSwitches, replaceReadm
 import { progress } from "../lib/output.js";
 import { PRICES_READ_ON, PRICES_REGION } from "../lib/prices.js";
 import { loadApp, loadEnv } from "../lib/stack.js";
+import { synthDirOption } from "./options.js";
 
 export const README_PATH = fileURLToPath(new URL("../../README.md", import.meta.url));
 
@@ -40,7 +41,7 @@ export function register(program: Command): void {
     .option("--json", "print the estimates as JSON")
     .option("--readme", "rewrite README.md's generated cost block for every env (no env argument)")
     .option("--check", "with --readme: exit non-zero when README.md's block is stale, writing nothing")
-    .option("--synth-dir <dir>", "read an existing JSON synth instead of synthesizing in-process")
+    .addOption(synthDirOption())
     .action(async (envName: string | undefined, opts: { users: number; switches: boolean; json?: boolean; readme?: boolean; check?: boolean; synthDir?: string }) => {
       if (opts.readme) {
         if (envName) throw new Error(`--readme covers every env; leave out "${envName}"`);

@@ -11,6 +11,7 @@ import pc from "picocolors";
 import { ARCHITECTURE_PATH, renderArchitecture } from "../lib/diagram.js";
 import { progress } from "../lib/output.js";
 import { loadApp } from "../lib/stack.js";
+import { synthDirOption } from "./options.js";
 
 /** docs/architecture.md in this checkout. */
 export const ARCHITECTURE_FILE = fileURLToPath(new URL(`../../${ARCHITECTURE_PATH}`, import.meta.url));
@@ -27,7 +28,7 @@ export function register(program: Command): void {
     .description(`Render the architecture (stacks, layers, services, data stores, request/sign-in/provisioning paths, security-group edges) from the synthesized stacks to ${ARCHITECTURE_PATH} as Mermaid`)
     .option("--check", `write nothing; exit non-zero when ${ARCHITECTURE_PATH} differs from a fresh render`)
     .option("--stdout", "print the render instead of writing the file")
-    .option("--synth-dir <dir>", "read an existing JSON synth instead of synthesizing in-process")
+    .addOption(synthDirOption())
     .action(async (opts: { check?: boolean; stdout?: boolean; synthDir?: string }) => {
       progress("synthesizing every stack");
       const { current, fresh } = await architectureFiles(opts.synthDir);

@@ -11,6 +11,7 @@ import type { Command } from "commander";
 import { doctorChecks } from "../lib/doctor.js";
 import { progress, reportChecks } from "../lib/output.js";
 import { loadEnv } from "../lib/stack.js";
+import { envArgument, synthDirOption } from "./options.js";
 
 export async function doctor(envName: string, opts: { synthDir?: string; out?: (line: string) => void } = {}): Promise<boolean> {
   progress(`synthesizing ${envName}`);
@@ -30,8 +31,8 @@ export function register(program: Command): void {
   program
     .command("doctor")
     .description("Compare the env's live ECS services and task definitions with its synthesized stack (auth settings, oauth2-proxy flags, sign-out URL, roles, images, secrets), check every referenced secret has a value, desired vs running counts and stuck deployments; exits 1 on any ✗")
-    .argument("<env>", "env name (envs/index.ts)")
-    .option("--synth-dir <dir>", "read this JSON synth instead of synthesizing in-process")
+    .addArgument(envArgument())
+    .addOption(synthDirOption())
     .action(async (envName: string, o: { synthDir?: string }) => {
       await doctor(envName, { synthDir: o.synthDir });
     });

@@ -18,6 +18,7 @@ import type { Command } from "commander";
 import { UserKeys, UserKeysError } from "../../functions/user-keys/src/index.js";
 import { type Check, reportChecks } from "../lib/output.js";
 import { loadEnv, type SynthesizedStack } from "../lib/stack.js";
+import { envArgument, synthDirOption } from "./options.js";
 
 type Out = (line: string) => void;
 
@@ -88,20 +89,20 @@ export function register(program: Command): void {
   keys
     .command("recover")
     .description("decrypt stored kms_encrypted_dek values with the user-DEK context; proves recovery, --out writes the DEKs")
-    .argument("<env>", "env name (envs/index.ts)")
+    .addArgument(envArgument())
     .option("--ciphertext <base64...>", "one or more kms_encrypted_dek values (base64)")
     .option("--file <path>", "a file with one kms_encrypted_dek (base64) per line")
     .option("--out <file>", "write the recovered DEKs (base64, one per line, mode 0600); never printed")
-    .option("--synth-dir <dir>", "read an existing JSON synth instead of synthesizing")
+    .addOption(synthDirOption())
     .action(async (envName: string, opts: { ciphertext?: string[]; file?: string; out?: string; synthDir?: string }) => {
       await keysRecover(envName, { ciphertext: opts.ciphertext, file: opts.file, outFile: opts.out, synthDir: opts.synthDir });
     });
   keys
     .command("user-id")
     .description("the user id (hex GenerateMac of the normalised email) Open WebUI derives for an email")
-    .argument("<env>", "env name (envs/index.ts)")
+    .addArgument(envArgument())
     .argument("<email>", "the user's email")
-    .option("--synth-dir <dir>", "read an existing JSON synth instead of synthesizing")
+    .addOption(synthDirOption())
     .action(async (envName: string, email: string, opts: { synthDir?: string }) => {
       await keysUserId(envName, email, opts);
     });

@@ -12,6 +12,7 @@ import { type Check, progress, reportChecks } from "../lib/output.js";
 import { awsManagedSecrets, getParameter, mcpoOf, operatorParameters, putParameterCommand, putSecret, putSecretCommand, secretState, secretValue, shellQuote, stackSecrets, type StackSecret } from "../lib/secrets.js";
 import { GENERATION_ORDER, GENERATORS, toolServerConnectionsJson, type GeneratorContext } from "../lib/secrets-format.js";
 import { ecsServicesOf, loadEnv, type SynthesizedStack } from "../lib/stack.js";
+import { envArgument, synthDirOption } from "./options.js";
 
 type Out = (line: string) => void;
 
@@ -209,18 +210,18 @@ export function register(program: Command): void {
   secrets
     .command("status")
     .description("List every secret the env's stack creates (and the SSM parameters an operator publishes), whether each has a value (never the value); exits 1 when any is empty")
-    .argument("<env>", "env name (envs/index.ts)")
-    .option("--synth-dir <dir>", "read this JSON synth instead of synthesizing in-process")
+    .addArgument(envArgument())
+    .addOption(synthDirOption())
     .action(async (envName: string, o: { synthDir?: string }) => {
       await secretsStatus(envName, { synthDir: o.synthDir });
     });
   secrets
     .command("init")
     .description("Fill the empty secrets the platform can generate, each in its consumer's format (never overwrites without --force); print the command for each secret only an operator can supply")
-    .argument("<env>", "env name (envs/index.ts)")
+    .addArgument(envArgument())
     .option("--force", "replace values that are already set", false)
     .option("--only <names...>", "limit to these generated secrets (ids such as mcpo-api-key, tool-server-connections, or secret names)")
-    .option("--synth-dir <dir>", "read this JSON synth instead of synthesizing in-process")
+    .addOption(synthDirOption())
     .action(async (envName: string, o: { force: boolean; only?: string[]; synthDir?: string }) => {
       await secretsInit(envName, { force: o.force, only: o.only, synthDir: o.synthDir });
     });
