@@ -17,7 +17,7 @@
 import { Testing } from "cdktf";
 import type { EnvConfig } from "../../envs/schema.js";
 import { ELASTICACHE_NODE_HOUR, HOURS_PER_MONTH as H, PRICES as P, type PriceName } from "./prices.js";
-import type { Json } from "./stack.js";
+import { ecsServicesOf, stackOf, type Json } from "./stack.js";
 
 /** One priced item. */
 export interface CostLine {
@@ -78,9 +78,6 @@ export const IDLE_MODEL = {
 const cents = (n: number) => Math.round(n * 100) / 100;
 const usd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const values = (json: Json, type: string): Json[] => Object.values(json.resource?.[type] ?? {}) as Json[];
-const entries = (json: Json, type: string): [string, Json][] => Object.entries(json.resource?.[type] ?? {}) as [string, Json][];
-/** `${aws_x.name.attr}` → `name`. */
-const refName = (ref: unknown) => /\$\{[a-z0-9_]+\.([^.}]+)\./.exec(String(ref))?.[1];
 const pathOf = (r: Json) => String(r["//"]?.metadata?.path ?? "");
 
 /** One ECS service as the model sees it. */
@@ -97,26 +94,22 @@ export interface ServiceFacts {
 }
 
 export function servicesOf(json: Json): ServiceFacts[] {
-  const taskDefs = new Map(entries(json, "aws_ecs_task_definition"));
   // resource_id is `service/<cluster>/<service>`, the service by reference (`${aws_ecs_service.<logical>.name}`) or by name.
   const maxOf = (logical: string, name: string) =>
     values(json, "aws_appautoscaling_target").find((t) => String(t.resource_id).includes(`aws_ecs_service.${logical}.`) || String(t.resource_id).endsWith(`/${name}`))?.max_capacity;
-  return entries(json, "aws_ecs_service")
-    .map(([logical, s]) => {
-      const def = taskDefs.get(refName(s.task_definition) ?? "");
-      if (!def) throw new Error(`ECS service ${s.name}: its task definition ${String(s.task_definition)} is not in the stack`);
+  return ecsServicesOf(stackOf("stack", json))
+    .map(({ id, config: s, name, taskDefinition: def }) => {
       const strategy = (s.capacity_provider_strategy ?? []) as Json[];
       const tasks = Number(s.desired_count ?? 0);
-      const nameRef = String(s.name);
       return {
-        name: nameRef,
+        name,
         tasks,
         vcpu: Number(def.cpu) / 1024,
         gb: Number(def.memory) / 1024,
         arch: (def.runtime_platform?.cpu_architecture ?? "X86_64") as "X86_64" | "ARM64",
         spot: strategy.some((c) => c.capacity_provider === "FARGATE_SPOT"),
         usesDatabase: /"name" = "DATABASE_URL"|"DATABASE_URL"/.test(String(def.container_definitions)),
-        maxTasks: Number(maxOf(logical, nameRef) ?? tasks),
+        maxTasks: Number(maxOf(id, name) ?? tasks),
       };
     })
     .sort((a, b) => (a.name < b.name ? -1 : 1));

@@ -10,7 +10,7 @@
  *   and the **request, sign-in and provisioning paths**, read from the ALB's rules, the task
  *   definitions' environment and the functions' triggers.
  */
-import type { SynthesizedApp, SynthesizedStack, Json } from "./stack.js";
+import { ecsServicesOf, type Json, type SynthesizedApp, type SynthesizedStack } from "./stack.js";
 
 export const ARCHITECTURE_PATH = "docs/architecture.md";
 
@@ -120,9 +120,7 @@ function securityGroupOwners(stack: SynthesizedStack): Map<string, Node> {
       claims.set(key, list);
     }
   };
-  const taskDefs = new Map(resources(json, "aws_ecs_task_definition"));
-  for (const [, s] of resources(json, "aws_ecs_service")) {
-    const def = taskDefs.get(refTarget(s.task_definition)?.split(".")[1] ?? "") ?? {};
+  for (const { config: s, taskDefinition: def } of ecsServicesOf(stack)) {
     const spot = ((s.capacity_provider_strategy ?? []) as Json[]).some((c) => c.capacity_provider === "FARGATE_SPOT");
     const sidecars = containersOf(def).slice(1).map((c) => c.name);
     const size = `${s.desired_count} × ${Number(def.cpu) / 1024} vCPU / ${Number(def.memory) / 1024} GB, ${def.runtime_platform?.cpu_architecture ?? "X86_64"}${spot ? ", Spot" : ""}`;

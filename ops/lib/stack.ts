@@ -28,6 +28,10 @@ export interface SynthesizedStack {
 
 /** An ECS service of a synthesized stack, with its task definition and cluster name resolved. */
 export interface StackService {
+  /** The service's logical name in the stack (`aws_ecs_service.<id>`). */
+  readonly id: string;
+  /** The service's `aws_ecs_service` config. */
+  readonly config: Json;
   readonly name: string;
   /** The cluster's name (or the reference as written, if the cluster is not in the stack). */
   readonly cluster: string;
@@ -39,10 +43,10 @@ export interface StackService {
 export function ecsServicesOf(stack: SynthesizedStack): StackService[] {
   const tds = new Map(stack.resources("aws_ecs_task_definition").map(([id, td]) => [`\${aws_ecs_task_definition.${id}.arn}`, td]));
   const clusters = new Map(stack.resources("aws_ecs_cluster").map(([id, c]) => [`\${aws_ecs_cluster.${id}.arn}`, String(c.name)]));
-  return stack.resources("aws_ecs_service").map(([, s]) => {
+  return stack.resources("aws_ecs_service").map(([id, s]) => {
     const taskDefinition = tds.get(String(s.task_definition));
     if (!taskDefinition) throw new Error(`stack ${stack.name}: service ${String(s.name)} runs ${String(s.task_definition)}, not a task definition of the stack`);
-    return { name: String(s.name), cluster: clusters.get(String(s.cluster)) ?? String(s.cluster), taskDefinition };
+    return { id, config: s, name: String(s.name), cluster: clusters.get(String(s.cluster)) ?? String(s.cluster), taskDefinition };
   });
 }
 
